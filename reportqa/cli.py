@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -38,6 +39,84 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _filters(args: argparse.Namespace) -> dict:
+    return {key: getattr(args, key) for key in ("town", "county", "province", "year", "doc_type") if getattr(args, key, None)}
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    for key, help_ in (("town", "镇/街道"), ("county", "县/区"), ("province", "省"), ("year", "年份"), ("doc_type", "文档类型")):
+        parser.add_argument(f"--{key.replace('_', '-')}", dest=key, help=f"只在该{help_}中检索")
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    from reportqa.store import build_index
+
+    report = build_index(settings, rebuild=args.rebuild)
+    for error in report.skipped:
+        print(f"跳过 {error.source}：{error.reason}", file=sys.stderr)
+    print(
+        f"索引已写入 {settings.index_dir}：{report.n_chunks} 段；新增 {len(report.added)}，更新 {len(report.changed)}，"
+        f"删除 {len(report.removed)}，未变 {len(report.unchanged)} 个文件；用时 {report.seconds:.1f} 秒"
+    )
+    return 0
+
+
+def _searcher(settings: Settings):
+    from reportqa.retrieve import open_searcher
+
+    return open_searcher(settings, show_progress=sys.stderr.isatty())
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    passages = _searcher(settings).search(args.query, _filters(args), args.k, mode=args.mode)
+    if args.json:
+        print(json.dumps([p.as_json() for p in passages], ensure_ascii=False, indent=1))
+        return 0
+    for p in passages:
+        print(f"[{p.rank}] {p.chunk.meta.get('town', '')} · {p.chunk.meta.get('year', '')} · {p.chunk.section}  ({p.score:.2f})")
+        print(f"    {p.chunk.text[:120]}…  — {p.chunk.source}")
+    return 0
+
+
+def _print_answer(answer) -> None:
+    print(answer.text)
+    for note in answer.notes:
+        print(f"（{note}）")
+    shown = answer.related if answer.refused else [c.passage for c in answer.citations]
+    print("\n可能相关：" if answer.refused else "\n出处：")
+    for n, passage in enumerate(shown, 1):
+        meta = passage.chunk.meta
+        print(f"[{n}] {meta.get('town', '')} · {meta.get('year', '')} · {passage.chunk.section} — {passage.chunk.source}")
+        print(f"    {passage.chunk.text[:150]}")
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from reportqa.answer import Answerer
+    from reportqa.llm import LLMConfig, LLMUnavailable
+
+    try:
+        answerer = Answerer(_searcher(settings), LLMConfig.from_env())
+    except LLMUnavailable as error:
+        print(f"大模型配置有误：{error}", file=sys.stderr)
+        return 2
+    if not args.jsonl:
+        if not args.question:
+            print("请给出问题，或用 --jsonl 指定问题文件", file=sys.stderr)
+            return 2
+        _print_answer(answerer.ask(" ".join(args.question), _filters(args), args.k))
+        return 0
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    with open(args.jsonl, encoding="utf-8") as questions, out:
+        for line_no, line in enumerate(questions, 1):
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            answer = answerer.ask(item["question"], _filters(args), max(args.k, 10))
+            out.write(json.dumps(answer.as_json(str(item.get("id", line_no))), ensure_ascii=False) + "\n")
+            out.flush()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reportqa", description="中文地方政府报告检索与引证问答")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -45,6 +124,26 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("file")
     inspect.add_argument("--full", action="store_true", help="打印每段全文")
     inspect.set_defaults(run=cmd_inspect)
+
+    build = commands.add_parser("build", help="从 corpus/ 建立或增量更新索引")
+    build.add_argument("--rebuild", action="store_true", help="丢弃旧索引，全部重新向量化")
+    build.set_defaults(run=cmd_build)
+
+    search = commands.add_parser("search", help="检索段落")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=10)
+    search.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    search.add_argument("--json", action="store_true", help="按约定输出 JSON 段落对象")
+    _add_filters(search)
+    search.set_defaults(run=cmd_search)
+
+    ask = commands.add_parser("ask", help="提问，得到带引用的中文回答")
+    ask.add_argument("question", nargs="*")
+    ask.add_argument("--jsonl", help="问题文件（每行 JSON，含 id 和 question）")
+    ask.add_argument("--out", help="结果文件（JSON lines）；缺省输出到标准输出")
+    ask.add_argument("-k", type=int, default=10)
+    _add_filters(ask)
+    ask.set_defaults(run=cmd_ask)
     return parser
 
 

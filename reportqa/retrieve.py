@@ -1,0 +1,173 @@
+"""Hybrid retrieval: dense vectors for paraphrases, BM25 for exact terms and numbers.
+
+Neither alone serves staff: 「生活不能自理的老人」 needs vectors to find 失能老人,
+「亩均论英雄」 or a village name needs exact tokens. Both candidate lists are
+fused by reciprocal rank, after metadata filters narrow the pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from reportqa.ingest import Chunk
+from reportqa.store import ReportIndex
+
+RRF_K = 60
+CANDIDATES = 50
+DUPLICATE_BIGRAM_JACCARD = 0.8
+FILTER_FIELDS = ("town", "county", "city", "province", "year", "doc_type")
+MODES = ("hybrid", "dense", "bm25")
+
+
+@dataclass
+class Passage:
+    chunk: Chunk
+    score: float  # fused score scaled to 0–1 (1 = first in both lists)
+    dense: float  # cosine similarity to the question
+    bm25: float  # raw BM25 score (0 = no shared token)
+    rank: int = 0
+
+    def as_json(self) -> dict:
+        """The passage object of the `search --json` / `ask --jsonl` contract."""
+        return {
+            "source": self.chunk.source,
+            "town": self.chunk.meta.get("town", ""),
+            "year": self.chunk.meta.get("year", ""),
+            "doc_type": self.chunk.meta.get("doc_type", ""),
+            "section": self.chunk.section,
+            "text": self.chunk.text,
+            "score": round(self.score, 4),
+        }
+
+
+def matches(chunk: Chunk, filters: dict[str, str | list[str]]) -> bool:
+    for key, wanted in filters.items():
+        if not wanted:
+            continue
+        values = [wanted] if isinstance(wanted, str) else list(wanted)
+        if str(chunk.meta.get(key, "")) not in [str(v) for v in values]:
+            return False
+    return True
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _near_duplicate(a: Chunk, b: Chunk) -> bool:
+    x, y = _bigrams(a.text), _bigrams(b.text)
+    return bool(x and y) and len(x & y) / len(x | y) >= DUPLICATE_BIGRAM_JACCARD
+
+
+def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank + 1)
+    return fused
+
+
+class HybridSearcher:
+    """Searches one loaded index; holds the embedder so a query embeds once."""
+
+    def __init__(self, index: ReportIndex, embedder, reranker=None):
+        self.index = index
+        self.embedder = embedder
+        self.reranker = reranker
+
+    def allowed_ids(self, filters: dict | None) -> np.ndarray | None:
+        if not filters or not any(filters.values()):
+            return None
+        return np.array([i for i, c in enumerate(self.index.chunks) if matches(c, filters)], dtype=np.int64)
+
+    def dense_scores(self, query_vector: np.ndarray, allowed: np.ndarray | None, n: int) -> tuple[list[int], dict[int, float]]:
+        if allowed is not None and len(allowed) == 0:
+            return [], {}
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)) if allowed is not None else None
+        n = min(n, self.index.dense.ntotal)
+        scores, ids = self.index.dense.search(query_vector.reshape(1, -1).astype(np.float32), n, params=params)
+        pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return [i for i, _ in pairs], dict(pairs)
+
+    def bm25_scores(self, query: str, allowed: np.ndarray | None, n: int) -> tuple[list[int], np.ndarray]:
+        tokens = self.index.tokenizer.tokens(query)
+        if not tokens:
+            return [], np.zeros(len(self.index.chunks))
+        scores = self.index.bm25.get_scores(tokens)
+        pool = allowed if allowed is not None else np.arange(len(scores))
+        pool = pool[scores[pool] > 0]
+        order = pool[np.argsort(-scores[pool], kind="stable")][:n]
+        return [int(i) for i in order], scores
+
+    def search(self, query: str, filters: dict | None = None, k: int = 10, mode: str = "hybrid") -> list[Passage]:
+        from reportqa.embed import embed_query
+
+        allowed = self.allowed_ids(filters)
+        query_vector = embed_query(self.embedder, query)
+        dense_ids, dense = self.dense_scores(query_vector, allowed, CANDIDATES)
+        bm25_ids, bm25 = self.bm25_scores(query, allowed, CANDIDATES)
+        rankings = {"hybrid": [dense_ids, bm25_ids], "dense": [dense_ids], "bm25": [bm25_ids]}[mode]
+        fused = rrf(rankings)
+        best = len(rankings) / (RRF_K + 1)
+        vectors = self.index.vectors
+        passages: list[Passage] = []
+        for i in sorted(fused, key=fused.get, reverse=True):
+            chunk = self.index.chunks[i]
+            if any(_near_duplicate(chunk, p.chunk) for p in passages):
+                continue
+            cosine = dense.get(i, float(vectors[i] @ query_vector))
+            passages.append(Passage(chunk, fused[i] / best, cosine, float(bm25[i])))
+            if len(passages) >= max(k, CANDIDATES if self.reranker else k):
+                break
+        if self.reranker is not None:
+            passages = self.reranker.rerank(query, passages)
+        for rank, passage in enumerate(passages[:k], 1):
+            passage.rank = rank
+        return passages[:k]
+
+
+class HybridRetriever(BaseRetriever):
+    """The searcher behind LangChain's retriever interface, for chains."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    searcher: HybridSearcher
+    k: int = 10
+    filters: dict = {}
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        return [
+            LCDocument(page_content=p.chunk.text, metadata={**p.as_json(), "passage": p})
+            for p in self.searcher.search(query, self.filters, self.k)
+        ]
+
+
+class CrossEncoderReranker:
+    """Optional: a sentence-transformers CrossEncoder loaded from a local path (none ships offline)."""
+
+    def __init__(self, path: str):
+        from sentence_transformers import CrossEncoder
+
+        self.model = CrossEncoder(path, local_files_only=True)
+
+    def rerank(self, query: str, passages: list[Passage]) -> list[Passage]:
+        scores = self.model.predict([(query, p.chunk.text) for p in passages])
+        return [p for _, p in sorted(zip(scores, passages), key=lambda pair: -pair[0])]
+
+
+def open_searcher(settings, build_if_stale: bool = True, show_progress: bool = True) -> HybridSearcher:
+    """Load the embedder and the index once; build the index first when it is missing or stale."""
+    from reportqa.embed import load_embedder, model_id
+    from reportqa.store import build_index, index_is_current, load_index
+
+    embedder = load_embedder(settings.embed_model)
+    if build_if_stale and not index_is_current(settings, model_id(embedder)):
+        build_index(settings, show_progress=show_progress)
+    reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
+    return HybridSearcher(load_index(settings, model_id(embedder)), embedder, reranker)

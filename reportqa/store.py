@@ -1,0 +1,240 @@
+"""The index on disk: FAISS vectors, BM25, the chunk table and a manifest.
+
+An index is a directory. It is written whole into a temporary directory and
+then swapped in, so a crash never leaves half an index, and the manifest
+records what built it (embedding model, chunker, file hashes) so that an index
+that does not match the configuration is refused instead of silently used.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from reportqa.config import Settings
+from reportqa.ingest import Chunk, Document, LoadError, chunk_document, load_documents
+from reportqa.ingest.chunk import CHUNKER_VERSION
+from reportqa.lexicon import Tokenizer, dictionary_terms
+
+FORMAT_VERSION = 1
+HNSW_ABOVE = 50_000  # exact search is fast enough below this; see eval/bench_index.py
+FILES = ("manifest.json", "chunks.jsonl", "documents.jsonl", "vectors.npy", "dense.faiss", "bm25.pkl", "userdict.txt")
+
+
+class IndexUnusable(Exception):
+    """The index is missing, damaged or built differently; the message says how to rebuild."""
+
+
+@dataclass
+class IndexedDocument:
+    source: str
+    text: str  # cleaned text, for "which towns" phrase search and for reading in the app
+    meta: dict
+    sha256: str
+
+
+@dataclass
+class Manifest:
+    embed_model: str
+    dim: int
+    chunker: str
+    chunk_size: int
+    chunk_overlap: int
+    files: dict[str, str]  # source → sha256
+    n_chunks: int
+    faiss_type: str
+    built_at: float = field(default_factory=time.time)
+    format: int = FORMAT_VERSION
+
+
+@dataclass
+class BuildReport:
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+    skipped: list[LoadError]
+    n_chunks: int
+    seconds: float
+
+
+@dataclass
+class ReportIndex:
+    """Everything a query needs, loaded once."""
+
+    path: Path
+    manifest: Manifest
+    chunks: list[Chunk]
+    documents: dict[str, IndexedDocument]
+    vectors: np.ndarray
+    dense: faiss.Index
+    bm25: BM25Okapi
+    tokenizer: Tokenizer
+
+
+def make_faiss(vectors: np.ndarray) -> tuple[faiss.Index, str]:
+    """Inner product on normalised vectors: exact below HNSW_ABOVE chunks, HNSW graph above."""
+    dim = vectors.shape[1]
+    if len(vectors) <= HNSW_ABOVE:
+        index = faiss.IndexFlatIP(dim)
+        kind = "FlatIP"
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+        kind = "HNSWFlat32"
+    index.add(vectors)
+    return index, kind
+
+
+def _chunk_record(chunk: Chunk) -> dict:
+    record = asdict(chunk)
+    record["section_path"] = list(chunk.section_path)
+    return record
+
+
+def _chunk_from(record: dict) -> Chunk:
+    return Chunk(**{**record, "section_path": tuple(record["section_path"])})
+
+
+def _write_jsonl(path: Path, records) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def check_compatible(manifest: Manifest, settings: Settings, model_id: str) -> None:
+    wanted = {"embed_model": model_id, "chunker": CHUNKER_VERSION, "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap}
+    differs = {k: (getattr(manifest, k), v) for k, v in wanted.items() if getattr(manifest, k) != v}
+    if manifest.format != FORMAT_VERSION or differs:
+        detail = "；".join(f"{k}: 索引为 {old}，当前配置为 {new}" for k, (old, new) in differs.items()) or "索引格式已更新"
+        raise IndexUnusable(f"索引与当前配置不一致（{detail}）。请运行 `reportqa build --rebuild` 重建索引。")
+
+
+def load_index(settings: Settings, model_id: str | None = None) -> ReportIndex:
+    """Load a built index, refusing a damaged one or one built with another model or chunker."""
+    path = settings.index_dir
+    missing = [name for name in FILES if not (path / name).exists()]
+    if missing:
+        raise IndexUnusable(f"在 {path} 没有可用的索引（缺少 {', '.join(missing)}）。请先运行 `reportqa build`。")
+    try:
+        manifest = Manifest(**json.loads((path / "manifest.json").read_text(encoding="utf-8")))
+        if model_id is not None:
+            check_compatible(manifest, settings, model_id)
+        chunks = [_chunk_from(r) for r in _read_jsonl(path / "chunks.jsonl")]
+        documents = {r["source"]: IndexedDocument(**r) for r in _read_jsonl(path / "documents.jsonl")}
+        vectors = np.load(path / "vectors.npy")
+        dense = faiss.read_index(str(path / "dense.faiss"))
+        with (path / "bm25.pkl").open("rb") as handle:
+            bm25 = pickle.load(handle)
+        tokenizer = Tokenizer.load(path / "userdict.txt")
+    except IndexUnusable:
+        raise
+    except Exception as exc:
+        raise IndexUnusable(f"索引 {path} 已损坏（{type(exc).__name__}: {exc}）。请运行 `reportqa build --rebuild`。") from None
+    sizes = {len(chunks), manifest.n_chunks, dense.ntotal, len(vectors), bm25.corpus_size}
+    if len(sizes) != 1 or vectors.shape[1] != manifest.dim:
+        raise IndexUnusable(f"索引 {path} 各部分不一致（段数 {sorted(sizes)}），可能已损坏。请运行 `reportqa build --rebuild`。")
+    return ReportIndex(path, manifest, chunks, documents, vectors, dense, bm25, tokenizer)
+
+
+def _previous(settings: Settings, model_id: str) -> ReportIndex | None:
+    """The existing index if its vectors can be reused; None means embed everything."""
+    try:
+        return load_index(settings, model_id)
+    except IndexUnusable:
+        return None
+
+
+def write_index(target: Path, manifest: Manifest, chunks: list[Chunk], documents: list[IndexedDocument], vectors: np.ndarray, tokenizer: Tokenizer) -> None:
+    """Write every part into a sibling temporary directory, then swap it in."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    dense, manifest.faiss_type = make_faiss(vectors)
+    bm25 = BM25Okapi([tokenizer.tokens(c.embedding_text()) or ["∅"] for c in chunks]) if chunks else BM25Okapi([["∅"]])
+    faiss.write_index(dense, str(tmp / "dense.faiss"))
+    np.save(tmp / "vectors.npy", vectors)
+    with (tmp / "bm25.pkl").open("wb") as handle:
+        pickle.dump(bm25, handle)
+    tokenizer.save(tmp / "userdict.txt")
+    _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c) for c in chunks))
+    _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
+    (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1), encoding="utf-8")
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def build_index(settings: Settings, rebuild: bool = False, show_progress: bool = True) -> BuildReport:
+    """corpus/ → index/, embedding only files that are new or changed since the last build."""
+    from reportqa.embed import embed_passages, load_embedder, model_id
+
+    started = time.perf_counter()
+    documents, skipped = load_documents(settings.corpus_dir)
+    model = load_embedder(settings.embed_model)
+    mid = model_id(model)
+    previous = None if rebuild else _previous(settings, mid)
+    old_files = previous.manifest.files if previous else {}
+    current = {d.source: d.sha256 for d in documents}
+
+    chunks: list[Chunk] = []
+    parts: list[np.ndarray] = []
+    fresh: list[Chunk] = []
+    for document in documents:
+        if previous and old_files.get(document.source) == document.sha256:
+            kept = [i for i, c in enumerate(previous.chunks) if c.source == document.source]
+            chunks.extend(previous.chunks[i] for i in kept)
+            parts.append(previous.vectors[kept])
+        else:
+            fresh.extend(chunk_document(document, settings.chunk_size, settings.chunk_overlap))
+    if fresh:
+        parts.append(embed_passages(model, [c.embedding_text() for c in fresh], show_progress=show_progress))
+        chunks.extend(fresh)
+    dim = model.get_embedding_dimension()
+    vectors = np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)
+
+    names = [d.meta.town for d in documents] + [d.meta.county for d in documents] + [d.meta.city for d in documents]
+    tokenizer = Tokenizer(dictionary_terms((d.text for d in documents), names))
+    manifest = Manifest(mid, dim, CHUNKER_VERSION, settings.chunk_size, settings.chunk_overlap, current, len(chunks), "")
+    indexed = [IndexedDocument(d.source, d.text, d.meta.as_dict(), d.sha256) for d in documents]
+    write_index(settings.index_dir, manifest, chunks, indexed, vectors, tokenizer)
+    return BuildReport(
+        added=sorted(set(current) - set(old_files)),
+        changed=sorted(s for s in current if s in old_files and old_files[s] != current[s]),
+        removed=sorted(set(old_files) - set(current)),
+        unchanged=sorted(s for s in current if old_files.get(s) == current[s]),
+        skipped=skipped,
+        n_chunks=len(chunks),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def index_is_current(settings: Settings, model_id: str) -> bool:
+    """True when the index exists, matches the configuration and every corpus file is indexed as is."""
+    try:
+        index = load_index(settings, model_id)
+    except IndexUnusable:
+        return False
+    documents, _ = load_documents(settings.corpus_dir)
+    return {d.source: d.sha256 for d in documents} == index.manifest.files
+
+
+__all__ = ["BuildReport", "IndexUnusable", "ReportIndex", "build_index", "load_index", "index_is_current"]
