@@ -18,7 +18,8 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from reportqa.llm import LLMConfig, LLMUnavailable, chat_model
-from reportqa.retrieve import Passage, HybridSearcher
+from reportqa.ingest import Chunk
+from reportqa.retrieve import HybridSearcher, Passage
 from reportqa.towns import TownsAnswer, find_towns
 
 NOT_FOUND = "资料中未提及"
@@ -26,14 +27,20 @@ CITE = re.compile(r"\s*\[(\d+)\]")
 SENTENCES = re.compile(r"[^。！？；\n]+(?:[。！？；]+[”’」）]?)?(?:\s*\[\d+\])*")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 ASKS_QUANTITY = re.compile(r"多少|几[个家项所座条次人户亩]|多大|比例|增[长速]|同比|总额|总值|数量|规模|金额|收入|产值|投资")
-ASKS_SUMMARY = re.compile(r"概括|总结|归纳|主要内容|讲了(什么|哪些)|有哪些方面|哪几个方面|主要(做了|有)哪些|重点工作|哪些工作")
-PLACE = re.compile(r"([\u4e00-\u9fff]{2,4}?(?:镇|乡|街道))")
-PLACE_NOT_NAMES = {"乡镇", "城镇", "哪个镇", "各镇", "全镇", "本镇", "哪个乡", "哪些镇", "小城镇", "哪些乡镇", "哪个街道"}
+ASKS_SUMMARY = re.compile(
+    r"概括|总结|归纳|主要内容|讲了(什么|哪些)|有哪些方面|哪几个方面|主要(做了|有)哪些|"
+    r"(哪些|哪几项|哪四[项张个]|哪三[项张个]|哪五[项张个])(主要)?(重点)?(工作|举措|安排|任务|目标|措施|考卷)|"
+    r"(目标|任务|工作|举措|安排)(任务)?有哪些|哪[二三四五六七八九十几][项张个条点]"
+)
+LIST_LEAD = re.compile(r"^[一二三四五六七八九十]是")
+PLACE = re.compile(r"([\u4e00-\u9fff]{1,3}(?:镇|乡|街道))")
+NOT_A_PLACE = re.compile(r"^(.*[个些各全本该哪两三几城小]|.*乡镇|.*(城|集)镇)$|^.?(镇|乡|街道)$")
 
 # Refusal gate, calibrated on the gold set with eval/calibrate.py (see README).
 MIN_DENSE = 0.80  # best passage cosine below this and …
 MIN_COVERAGE = 0.5  # … less than half the question's weighted terms found → nothing relevant
 MAX_SENTENCES = 3
+LLM_PASSAGES = 8  # what fits a small model's context with room to answer
 
 SYSTEM_PROMPT = (
     "你是乡镇政府报告问答助手。只根据下面编号的资料用中文回答问题。"
@@ -92,23 +99,33 @@ def known_towns(searcher: HybridSearcher) -> set[str]:
     return {d.meta.get("town", "") for d in searcher.index.documents.values()} - {""}
 
 
-def named_places(question: str) -> list[str]:
-    return [p for p in PLACE.findall(question) if p not in PLACE_NOT_NAMES and not p.startswith(("哪", "各", "什么"))]
+def named_places(question: str, known: set[str]) -> tuple[list[str], list[str]]:
+    """Towns the question names: those in the corpus, and any other X镇/X乡/X街道 (not in the corpus)."""
+    named = [town for town in known if town in question]
+    rest = question
+    for town in named:
+        rest = rest.replace(town, "，")
+    unknown = [p for p in PLACE.findall(rest) if not NOT_A_PLACE.match(p[:-1] if p[-1] != "道" else p[:-2])]
+    return named, unknown
+
+
+def _without(passages: list[Passage], seen: list[Passage]) -> list[Passage]:
+    ids = {p.chunk.id for p in seen}
+    return [p for p in passages if p.chunk.id not in ids]
 
 
 def gather(searcher: HybridSearcher, question: str, filters: dict | None, k: int) -> dict:
     """Passages for the question; a question naming towns is searched within those towns."""
     filters = dict(filters or {})
     towns_answer = find_towns(searcher, question, filters)
-    places = named_places(question)
-    unknown = [p for p in places if p not in known_towns(searcher)]
-    if places and not filters.get("town") and not unknown:
-        filters["town"] = places
-    passages = searcher.search(question, filters, max(k, 10))
+    places, unknown = named_places(question, known_towns(searcher))
+    auto_filter = bool(places) and not filters.get("town") and not unknown
+    passages = searcher.search(question, {**filters, "town": places} if auto_filter else filters, max(k, 10))
+    if auto_filter and len(passages) < max(k, 10):  # a small report: fill up from the whole corpus, ranked after
+        passages += _without(searcher.search(question, filters, max(k, 10)), passages)[: max(k, 10) - len(passages)]
     if towns_answer and towns_answer.towns:
         evidence = [p for town in towns_answer.towns for p in town.passages]
-        ids = {p.chunk.id for p in evidence}
-        passages = evidence + [p for p in passages if p.chunk.id not in ids]
+        passages = evidence + _without(passages, evidence)
     return {"question": question, "passages": passages, "towns": towns_answer, "unknown_places": unknown}
 
 
@@ -130,58 +147,85 @@ def _sentence_spans(text: str) -> list[str]:
     return [s.strip() for s in SENTENCES.findall(text) if len(s.strip()) >= 6]
 
 
-def _towns_draft(towns: TownsAnswer) -> str:
-    lines = [f"资料中提到「{towns.term}」的有 {len(towns.towns)} 处：" + "、".join(t.town for t in towns.towns) + "。"]
-    n = 0
+def _towns_draft(towns: TownsAnswer, passages: list[Passage]) -> str:
+    """「提到X的有：A[1]、B[2]。」 then one quoted sentence per town, each citing its own report."""
+    number = {p.chunk.id: n for n, p in enumerate(passages, 1)}
+    quotes, names = [], []
     for town in towns.towns:
-        n += 1
-        quote = next((s for s in _sentence_spans(town.passages[0].chunk.text) if towns.term in s), town.passages[0].chunk.text[:80])
-        lines.append(f"{town.town}：{quote}[{n}]")
-        n += len(town.passages) - 1
-    return "\n".join(lines)
+        first = town.passages[0]
+        n = number[first.chunk.id]
+        names.append(f"{town.town}[{n}]")
+        quote = next((s for s in _sentence_spans(first.chunk.text) if towns.term in s), first.chunk.text[:80])
+        quotes.append(f"{town.town}：{_cited(quote, n)}")
+    return "\n".join([f"资料中提到「{towns.term}」的有：" + "、".join(names) + "。", *quotes])
 
 
-def extractive_draft(searcher: HybridSearcher, inputs: dict) -> str:
+def _no_answer(inputs: dict, what: str = "与该问题直接相关的内容") -> dict:
+    return {**inputs, "draft": f"{NOT_FOUND}{what}。"}
+
+
+def _cited(sentence: str, n: int) -> str:
+    return f"{sentence if sentence[-1] in '。！？；：' else sentence + '。'}[{n}]"
+
+
+def extractive_draft(searcher: HybridSearcher, inputs: dict) -> dict:
     """The best evidence sentences, each cited; 「资料中未提及」 when the passages do not answer."""
     question, passages = inputs["question"], inputs["passages"]
     if inputs["unknown_places"]:
-        return f"{NOT_FOUND}{'、'.join(inputs['unknown_places'])}的情况。"
+        return _no_answer(inputs, "、".join(inputs["unknown_places"]) + "的情况（资料库中没有该地的报告）")
     if inputs["towns"] and inputs["towns"].towns:
-        return _towns_draft(inputs["towns"])
+        return {**inputs, "draft": _towns_draft(inputs["towns"], passages)}
     weights = _weights(searcher, question)
     if not passages or (passages[0].dense < MIN_DENSE and max(coverage(weights, p.chunk.text) for p in passages[:5]) < MIN_COVERAGE):
-        return f"{NOT_FOUND}与该问题直接相关的内容。"
-    wants_number = bool(ASKS_QUANTITY.search(question))
+        return _no_answer(inputs)
     if ASKS_SUMMARY.search(question):
-        return _summary_draft(passages, weights)
+        return _summary_draft(searcher, inputs, weights)
+    wants_number = bool(ASKS_QUANTITY.search(question))
     scored = []
     for n, passage in enumerate(passages[:5], 1):
         for sentence in _sentence_spans(passage.chunk.text):
-            score = coverage(weights, sentence) + 0.3 * passage.score
-            if wants_number and NUMBER.search(sentence):
-                score += 0.2
-            scored.append((score, n, sentence))
+            fit = coverage(weights, sentence)
+            bonus = 0.2 if wants_number and NUMBER.search(sentence) else 0.0
+            scored.append((fit + bonus + 0.3 * passage.score, fit, n, sentence))
     scored.sort(key=lambda item: -item[0])
     if not scored:
-        return f"{NOT_FOUND}与该问题直接相关的内容。"
+        return _no_answer(inputs)
     best = scored[0][0]
-    chosen = [(n, s) for score, n, s in scored[:MAX_SENTENCES] if score >= 0.75 * best]
+    chosen = [(n, s) for score, fit, n, s in scored[:MAX_SENTENCES] if score >= 0.8 * best and (fit > 0 or n == 1)]
     if wants_number and not any(NUMBER.search(s) for _, s in chosen):
-        return f"{NOT_FOUND}该项的具体数字（原文此处未给出数值）。"
-    return "".join(f"{s if s[-1] in '。！？；' else s + '。'}[{n}]" for n, s in chosen)
+        return _no_answer(inputs, "该项的具体数字（原文此处没有给出数值）")
+    return {**inputs, "draft": "".join(_cited(s, n) for n, s in chosen)}
 
 
-def _summary_draft(passages: list[Passage], weights: dict[str, float]) -> str:
-    """A section summary: the lead sentence of each paragraph of the best-matching section."""
-    section = passages[0].chunk.section_path
-    same = [(n, p) for n, p in enumerate(passages, 1) if p.chunk.section_path == section][:3]
-    lines = []
-    for n, passage in same:
-        for paragraph in passage.chunk.text.split("\n"):
-            lead = _sentence_spans(paragraph)
-            if lead:
-                lines.append(f"{lead[0]}[{n}]")
-    return f"「{section[-1]}」主要内容：" + "".join(lines[:6]) if lines else f"{NOT_FOUND}与该问题直接相关的内容。"
+def _summary_draft(searcher: HybridSearcher, inputs: dict, weights: dict[str, float]) -> dict:
+    """A section summary: its sub-headings, else its 一是…二是… points, else each paragraph's lead sentence."""
+    passages = list(inputs["passages"])
+    top = passages[0].chunk
+    prefixes = [top.section_path[:i] for i in range(2, len(top.section_path) + 1)]
+    section = max(prefixes, key=lambda path: (coverage(weights, path[-1]), -len(path)), default=top.section_path)
+    in_section = [c for c in searcher.index.chunks if c.source == top.source and c.section_path[: len(section)] == section]
+    points: dict[str, Chunk] = {}  # point → the chunk that states it
+    for chunk in in_section:
+        if len(chunk.section_path) > len(section):
+            points.setdefault(chunk.section_path[len(section)], chunk)
+    if len(points) < 2:
+        paragraphs = [(line.strip(), c) for c in in_section for line in c.text.split("\n") if len(line.strip()) > 12]
+        listed = [(p, c) for p, c in paragraphs if LIST_LEAD.match(p)]
+        points = {}
+        for paragraph, chunk in listed or paragraphs:
+            sentences = _sentence_spans(paragraph)
+            if sentences and not sentences[0].endswith("？"):
+                # a heading-like lead (「社会保障不断完善。」) says little without the sentence after it
+                lead = "".join(sentences[:2]) if len(sentences[0]) < 16 else sentences[0]
+                points.setdefault(lead, chunk)
+    heading = section[-1] if len(section[-1]) <= 24 else "该部分"
+    lines = [f"「{heading}」主要包括："]
+    for point, chunk in list(points.items())[:8]:
+        if chunk.id not in {p.chunk.id for p in passages}:
+            passages.append(Passage(chunk, 0.0, 0.0, 0.0))
+        n = next(i for i, p in enumerate(passages, 1) if p.chunk.id == chunk.id)
+        lines.append(_cited(point, n))
+    return {**inputs, "passages": passages, "draft": "\n".join(lines)}
 
 
 # ---------------------------------------------------------------- verification
@@ -192,8 +236,11 @@ def _dictionary_terms(searcher: HybridSearcher, text: str) -> list[str]:
 
 
 def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[Passage]) -> tuple[str, list[int], list[str]]:
-    """Keep sentences whose numbers and named terms occur in the passages they cite; renumber citations."""
-    kept_lines: list[list[tuple[str, list[int]]]] = []
+    """Keep sentences whose numbers and named terms occur in the passages they cite; renumber citations.
+
+    Returns the checked text, the original passage numbers in citation order, and the dropped sentences.
+    """
+    lines: list[str] = []
     dropped: list[str] = []
     order: list[int] = []
     for line in draft.strip().splitlines():
@@ -201,23 +248,24 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
         for sentence in SENTENCES.findall(line):
             cited = [int(n) for n in CITE.findall(sentence)]
             valid = list(dict.fromkeys(n for n in cited if 1 <= n <= len(passages)))
+            sentence = CITE.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(passages) else "", sentence).strip()
             body = CITE.sub("", sentence).strip()
             if not body:
                 continue
             terms = _dictionary_terms(searcher, body)
-            support = "".join(passages[n - 1].chunk.embedding_text() for n in valid)
+            support = "".join(passages[n - 1].chunk.embedding_text() + passages[n - 1].chunk.meta.get("town", "") for n in valid)
             facts_ok = all(num in support for num in NUMBER.findall(body)) and all(t in support or t in question for t in terms)
             if valid and facts_ok:
                 order.extend(n for n in valid if n not in order)
-                kept.append((body, valid))
-            elif not valid and not NUMBER.search(body) and not terms and NOT_FOUND not in body:
-                kept.append((body, []))  # a connective phrase such as 「具体如下：」
+                kept.append(sentence)
+            elif not cited and not NUMBER.search(body) and not terms and NOT_FOUND not in body:
+                kept.append(body)  # a connective phrase such as 「具体如下：」
             else:
-                dropped.append(sentence.strip())
-        kept_lines.append(kept)
+                dropped.append(sentence)
+        lines.append("".join(kept))
     renumber = {old: new for new, old in enumerate(order, 1)}
-    lines = ["".join(body + "".join(f"[{renumber[n]}]" for n in valid) for body, valid in kept) for kept in kept_lines]
-    return "\n".join(line for line in lines if line), order, dropped
+    text = "\n".join(line for line in lines if line)
+    return CITE.sub(lambda m: f"[{renumber[int(m.group(1))]}]", text), order, dropped
 
 
 # ---------------------------------------------------------------- the chain
@@ -225,7 +273,8 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
 
 def _finish(searcher: HybridSearcher, inputs: dict, backend: str) -> Answer:
     passages, draft = inputs["passages"], inputs["draft"]
-    text, order, dropped = verify(searcher, inputs["question"], draft, passages)
+    citable = passages[: inputs.get("citable", len(passages))]  # an LLM may cite only what it was shown
+    text, order, dropped = verify(searcher, inputs["question"], draft, citable)
     citations = [Citation(new, passages[old - 1]) for new, old in enumerate(order, 1)]
     if not citations:
         reason = draft.strip() if draft.strip().startswith(NOT_FOUND) else f"{NOT_FOUND}与该问题直接相关的内容。"
@@ -233,16 +282,20 @@ def _finish(searcher: HybridSearcher, inputs: dict, backend: str) -> Answer:
     return Answer(inputs["question"], text, citations, False, passages, backend=backend, dropped=dropped)
 
 
+def llm_writer(llm: Runnable) -> Runnable:
+    """Numbered, labelled passages → the LLM's draft with [n] citations."""
+    context = RunnableLambda(
+        lambda inputs: {"question": inputs["question"], "context": "\n".join(label(n, p) for n, p in enumerate(inputs["passages"][:LLM_PASSAGES], 1))}
+    )
+    return RunnablePassthrough.assign(draft=context | PROMPT | llm | StrOutputParser(), citable=lambda _: LLM_PASSAGES)
+
+
 def answer_chain(searcher: HybridSearcher, llm: Runnable | None = None, filters: dict | None = None, k: int = 10) -> Runnable:
-    """question → Answer, with the LLM as writer when one is given, else the extractive writer."""
+    """question → retrieve → write (LLM, or extractive without one) → verify → Answer."""
     retrieve = RunnableLambda(lambda question: gather(searcher, question, filters, k))
-    if llm is None:
-        write = RunnableLambda(lambda inputs: extractive_draft(searcher, inputs))
-    else:
-        context = RunnableLambda(lambda inputs: {"question": inputs["question"], "context": "\n".join(label(n, p) for n, p in enumerate(inputs["passages"][:8], 1))})
-        write = context | PROMPT | llm | StrOutputParser()
+    write = RunnableLambda(lambda inputs: extractive_draft(searcher, inputs)) if llm is None else llm_writer(llm)
     backend = "extractive" if llm is None else "llm"
-    return retrieve | RunnablePassthrough.assign(draft=write) | RunnableLambda(lambda inputs: _finish(searcher, inputs, backend))
+    return retrieve | write | RunnableLambda(lambda inputs: _finish(searcher, inputs, backend))
 
 
 class Answerer:

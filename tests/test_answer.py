@@ -1,0 +1,85 @@
+"""The answer chain: extractive default, an OpenAI-compatible LLM on a real local server, the verifier."""
+
+from __future__ import annotations
+
+import json
+
+from reportqa.answer import NOT_FOUND, Answerer, verify
+from reportqa.cli import main
+from reportqa.llm import LLMConfig
+
+
+def test_which_towns_answer_cites_each_towns_own_report(searcher):
+    answer = Answerer(searcher).ask("哪个镇提到未来社区")
+    assert not answer.refused
+    assert "余新镇" in answer.text and "凤桥镇" in answer.text
+    by_town = {c.passage.chunk.meta["town"]: c.passage for c in answer.citations}
+    assert by_town["余新镇"].chunk.source.startswith("000_") and by_town["凤桥镇"].chunk.source.startswith("001_")
+    assert all("未来社区" in p.chunk.text for p in by_town.values())
+
+
+def test_number_answer_is_cited_and_true(searcher):
+    answer = Answerer(searcher).ask("余新镇2021年规上工业总产值是多少？")
+    assert "94.2亿元" in answer.text and "[1]" in answer.text
+    assert answer.citations[0].passage.chunk.source.startswith("000_")
+
+
+def test_refuses_figures_the_report_lost_and_places_it_lacks(searcher):
+    lost = Answerer(searcher).ask("唐坊镇高新技术产业产值是多少？")
+    assert lost.refused and lost.text.startswith(NOT_FOUND) and not lost.citations
+    assert lost.related, "a refusal still shows the closest passages"
+    elsewhere = Answerer(searcher).ask("乌镇2022年的财政总收入是多少？")
+    assert elsewhere.refused and "乌镇" in elsewhere.text
+
+
+def test_verifier_removes_fabricated_citation_and_unsupported_number(searcher):
+    passages = searcher.search("余新镇规上工业总产值", {"town": "余新镇"}, k=3)
+    assert "94.2亿元" in passages[0].chunk.text
+    draft = "余新镇规上工业总产值94.2亿元[1][7]。余新镇GDP达到300亿元[1]。"
+    text, order, dropped = verify(searcher, "余新镇规上工业总产值是多少", draft, passages)
+    assert text == "余新镇规上工业总产值94.2亿元[1]。"
+    assert order == [1] and dropped == ["余新镇GDP达到300亿元[1]。"]
+
+
+def test_llm_answer_through_local_openai_server(searcher, openai_server):
+    openai_server.reply = "余新镇2021年规上工业总产值为94.2亿元[1]。同比增长99%[2]。另见[9]。"
+    config = LLMConfig(backend="openai", base_url=openai_server.base_url, model="scripted-model", timeout_s=10)
+    answer = Answerer(searcher, config).ask("余新镇2021年规上工业总产值是多少？")
+    assert answer.backend == "llm" and not answer.refused
+    assert answer.text == "余新镇2021年规上工业总产值为94.2亿元[1]。"
+    assert answer.citations[0].passage.chunk.meta["town"] == "余新镇"
+    prompt = openai_server.requests[-1]["messages"][-1]["content"]
+    assert "[1]（余新镇" in prompt and "问题：余新镇2021年规上工业总产值是多少？" in prompt
+
+
+def test_llm_that_invents_everything_becomes_a_refusal(searcher, openai_server):
+    openai_server.reply = "唐坊镇高新技术产业产值为12.5亿元[1]。"
+    config = LLMConfig(backend="openai", base_url=openai_server.base_url, model="m", timeout_s=10)
+    answer = Answerer(searcher, config).ask("唐坊镇高新技术产业产值是多少？")
+    assert answer.refused and answer.text.startswith(NOT_FOUND) and "12.5" not in answer.text
+
+
+def test_unreachable_llm_falls_back_to_extractive(searcher, closed_port_url):
+    config = LLMConfig(backend="openai", base_url=closed_port_url, model="m", timeout_s=3)
+    answer = Answerer(searcher, config).ask("余新镇2021年规上工业总产值是多少？")
+    assert "94.2亿元" in answer.text and answer.backend == "extractive"
+    assert answer.notes and "REPORTQA_LLM_BASE_URL" in answer.notes[0]
+
+
+def test_ask_jsonl_contract(searcher, seed_settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("REPORTQA_HOME", str(seed_settings.home))
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"id": "q1", "question": "哪个镇提到未来社区", "type": "which_towns"}, ensure_ascii=False) + "\n"
+        + json.dumps({"id": "q2", "question": "唐坊镇高新技术产业产值是多少"}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    assert main(["ask", "--jsonl", str(questions), "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["q1", "q2"]
+    for row in rows:
+        assert set(row) == {"id", "question", "answer", "refused", "citations", "retrieved", "latency_ms"}
+        assert len(row["retrieved"]) >= 10
+    assert rows[0]["citations"][0]["n"] == 1 and rows[0]["citations"][0]["source"].startswith("000_")
+    assert rows[1]["refused"] is True and rows[1]["citations"] == []

