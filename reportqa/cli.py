@@ -117,6 +117,33 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Build the index if it is missing or stale (with a progress bar), then start the app."""
+    from reportqa.embed import load_embedder, model_id
+    from reportqa.retrieve import open_searcher
+    from reportqa.store import IndexUnusable, build_index, index_is_current
+
+    if not settings.corpus_dir.is_dir():
+        print(f"找不到报告目录 {settings.corpus_dir}；请设置 REPORTQA_HOME 或 REPORTQA_CORPUS", file=sys.stderr)
+        return 2
+    if not index_is_current(settings, model_id(load_embedder(settings.embed_model))):
+        print(f"索引缺失或与 {settings.corpus_dir} 不一致，正在建立索引（只处理新增或改动的文件）……", file=sys.stderr)
+        report = build_index(settings, show_progress=True)
+        for error in report.skipped:
+            print(f"跳过 {error.source}：{error.reason}", file=sys.stderr)
+        print(f"索引就绪：{report.n_chunks} 段，新增 {len(report.added)}，更新 {len(report.changed)}，用时 {report.seconds:.1f} 秒", file=sys.stderr)
+    try:
+        searcher = open_searcher(settings, build_if_stale=True, show_progress=True)
+    except IndexUnusable as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    from reportqa.ui import serve
+
+    print(f"reportqa 已启动：http://{args.host}:{args.port}  （Ctrl+C 退出）", file=sys.stderr)
+    serve(settings, args.host, args.port, searcher=searcher)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reportqa", description="中文地方政府报告检索与引证问答")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=10)
     _add_filters(ask)
     ask.set_defaults(run=cmd_ask)
+
+    serve = commands.add_parser("serve", help="启动网页界面（问答、检索、文档、评测）；索引缺失或过期时先建索引")
+    serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认只本机可访问；局域网共享用 0.0.0.0）")
+    serve.add_argument("--port", type=int, default=7860, help="端口（默认 7860）")
+    serve.set_defaults(run=cmd_serve)
     return parser
 
 
