@@ -40,6 +40,10 @@ NOT_A_PLACE = re.compile(r"^(.*[个些各全本该哪两三几城小]|.*乡镇|.
 MIN_DENSE = 0.80  # best passage cosine below this and …
 MIN_COVERAGE = 0.5  # … less than half the question's weighted terms found → nothing relevant
 MAX_SENTENCES = 3
+MIN_CLAUSE_FIT = 0.5  # share of the question's weighted terms the clause stating a number must cover
+CLAUSE = re.compile(r"[，；、：]")
+ASKS_RATE = re.compile(r"增长|增速|同比|增幅|提高了?多少|比例|比重|[率%]|百分")
+AMOUNT = re.compile(r"\d+(?:\.\d+)?(?!\d|\.\d|%)")  # a number that is not a percentage
 LLM_PASSAGES = 8  # what fits a small model's context with room to answer
 
 SYSTEM_PROMPT = (
@@ -178,9 +182,9 @@ def extractive_draft(searcher: HybridSearcher, inputs: dict) -> dict:
     weights = _weights(searcher, question)
     if not passages or (passages[0].dense < MIN_DENSE and max(coverage(weights, p.chunk.text) for p in passages[:5]) < MIN_COVERAGE):
         return _no_answer(inputs)
-    if ASKS_SUMMARY.search(question):
-        return _summary_draft(searcher, inputs, weights)
     wants_number = bool(ASKS_QUANTITY.search(question))
+    if ASKS_SUMMARY.search(question) and "多少" not in question:
+        return _summary_draft(searcher, inputs, weights)
     scored = []
     for n, passage in enumerate(passages[:5], 1):
         for sentence in _sentence_spans(passage.chunk.text):
@@ -191,10 +195,34 @@ def extractive_draft(searcher: HybridSearcher, inputs: dict) -> dict:
     if not scored:
         return _no_answer(inputs)
     best = scored[0][0]
-    chosen = [(n, s) for score, fit, n, s in scored[:MAX_SENTENCES] if score >= 0.8 * best and (fit > 0 or n == 1)]
-    if wants_number and not any(NUMBER.search(s) for _, s in chosen):
-        return _no_answer(inputs, "该项的具体数字（原文此处没有给出数值）")
-    return {**inputs, "draft": "".join(_cited(s, n) for n, s in chosen)}
+    chosen: dict[str, int] = {}  # sentence → passage number; overlapping chunks repeat sentences
+    for score, fit, n, sentence in scored[: MAX_SENTENCES * 2]:
+        if score >= 0.8 * best and (fit > 0 or n == 1) and len(chosen) < MAX_SENTENCES:
+            chosen.setdefault(sentence, n)
+    if wants_number:
+        facts = _without_places(searcher, weights)
+        chosen = {s: n for s, n in chosen.items() if states_number(s, facts, bool(ASKS_RATE.search(question)))}
+        if not chosen:
+            return _no_answer(inputs, "该项的具体数字（原文此处没有给出数值）")
+    return {**inputs, "draft": "".join(_cited(s, n) for s, n in chosen.items())}
+
+
+def _without_places(searcher: HybridSearcher, weights: dict[str, float]) -> dict[str, float]:
+    """The question's terms minus town names: a town filter already holds those."""
+    towns = known_towns(searcher)
+    return {t: w for t, w in weights.items() if not any(t in town for town in towns)}
+
+
+def states_number(sentence: str, weights: dict[str, float], asks_rate: bool) -> bool:
+    """Does the clause about the asked quantity carry its number? 「高新技术产业产值万元」 lost its digits,
+    and 「财政总收入增长8%」 gives a rate where an amount was asked."""
+    clauses = CLAUSE.split(sentence)
+    fits = [coverage(weights, clause) for clause in clauses]
+    best = max(range(len(clauses)), key=fits.__getitem__)
+    if fits[best] < MIN_CLAUSE_FIT:
+        return False
+    window = clauses[best : best + 2] if asks_rate else clauses[best : best + 1]
+    return any((NUMBER if asks_rate else AMOUNT).search(clause) for clause in window)
 
 
 def _summary_draft(searcher: HybridSearcher, inputs: dict, weights: dict[str, float]) -> dict:

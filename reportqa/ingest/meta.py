@@ -63,15 +63,16 @@ def write_sidecar(corpus_dir: Path, entries: dict[str, DocMeta]) -> None:
     tmp.replace(path)
 
 
-TOWN = re.compile(r"([\u4e00-\u9fff]{2,4}?(?:镇|乡|街道))(?:党委|政府|人民|第|[：:]|的|是|在|，|。|\s|$)")
-COUNTY = re.compile(r"([\u4e00-\u9fff]{2,3}?(?:区|县))(?:委|政府|第|的|人民|，|。)")
-CITY = re.compile(r"([\u4e00-\u9fff]{2,3}?市)")
+TOWN = re.compile(r"([^\W\d_和与及的在是对向从为区县市省委府全本各该个、]{2,3}(?:镇|乡|街道))(?:党委|政府|人民|第|[：:]|的|是|在|，|。|\s|$)")
+PLACE_AFTER = r"(?=委|政府|人民|[^\W\d_]{2,3}(?:镇|乡|街道|[区县]))"
+COUNTY = re.compile(r"(?:市|^|[，。、\s])([^\W\d_]{2}[区县])" + PLACE_AFTER, re.M)
+CITY = re.compile(r"(?:省|^|[，。、\s年])([^\W\d_]{2}市)" + PLACE_AFTER, re.M)
 DATE = re.compile(r"(20\d{2}|19\d{2})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})")
 YEAR = re.compile(r"(20\d{2})年")
-TOWN_NOT_NAMES = {"各乡镇", "全镇", "本镇", "乡镇", "城镇", "小城镇", "特色小镇", "街道"}
+TOWN_NOT_NAMES = frozenset({"各乡镇", "全镇", "本镇", "乡镇", "城镇", "小城镇", "特色小镇", "街道"})
 
 
-def _most_common(pattern: re.Pattern[str], text: str, exclude: set[str] = set()) -> str:
+def _most_common(pattern: re.Pattern[str], text: str, exclude: frozenset[str] = frozenset()) -> str:
     found = Counter(m.group(1) for m in pattern.finditer(text) if m.group(1) not in exclude)
     return found.most_common(1)[0][0] if found else ""
 
@@ -98,12 +99,13 @@ def extract_meta(text: str, page_fields: dict[str, str]) -> DocMeta:
     date_match = DATE.search(date_source)
     date = f"{date_match.group(1)}-{int(date_match.group(2)):02d}-{int(date_match.group(3)):02d}" if date_match else ""
     year_match = YEAR.search(text[:300])
+    doc_type = _doc_type(text)
     return DocMeta(
-        title=first_line[:60],
+        title=first_line if len(first_line) <= 40 else f"{town}{doc_type}",
         town=town,
         county=_most_common(COUNTY, text),
         city=_most_common(CITY, text),
-        doc_type=_doc_type(text),
+        doc_type=doc_type,
         year=year_match.group(1) if year_match else date[:4],
         date=date,
         extracted=True,
