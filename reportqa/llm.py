@@ -37,6 +37,14 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from pydantic import PrivateAttr
 
+# llama.cpp's OpenMP threads spin-wait for each other by default. When any
+# other process wants the cores (Gradio, the embedder, a parallel build) a
+# spinning thread gets descheduled and generation collapses: on a busy 2-core
+# machine, 0.3-1.9 tok/s spinning vs 7-9 tok/s passive. libgomp reads this once,
+# when it is first loaded – by llama_cpp, or earlier by torch (which ships its
+# own libgomp.so.1) – so it is set at import time, and only if the user has not.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 BACKENDS = ("extractive", "openai", "gguf")
 DEFAULT_GGUF = Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
 # llama_cpp.server's default address, so "start the server, set REPORTQA_LLM=openai" just works.
@@ -62,6 +70,8 @@ class LLMConfig:
     gguf_path: Path = field(default_factory=lambda: DEFAULT_GGUF)
     temperature: float = 0.1
     max_tokens: int = 512
+    # gguf only; 0 = every core this process may use.
+    n_threads: int = 0
 
     def __post_init__(self) -> None:
         self.backend = self.backend.strip().lower()
@@ -85,12 +95,16 @@ class LLMConfig:
             timeout_s = float(timeout) if timeout else 60.0
         except ValueError:
             raise LLMUnavailable(f"REPORTQA_LLM_TIMEOUT must be a number of seconds, got {timeout!r}") from None
+        threads = env.get("REPORTQA_LLM_THREADS", "")
+        if threads and not threads.isdigit():
+            raise LLMUnavailable(f"REPORTQA_LLM_THREADS must be a whole number (0 = all cores), got {threads!r}")
         return cls(
             backend=env.get("REPORTQA_LLM", "extractive"),
             base_url=env.get("REPORTQA_LLM_BASE_URL", DEFAULT_BASE_URL),
             model=env.get("REPORTQA_LLM_MODEL", DEFAULT_MODEL),
             api_key=env.get("REPORTQA_LLM_API_KEY") or env.get("OPENAI_API_KEY", ""),
             timeout_s=timeout_s,
+            n_threads=int(threads or 0),
             gguf_path=Path(env.get("REPORTQA_GGUF_PATH", str(home / DEFAULT_GGUF))),
         )
 
@@ -126,7 +140,8 @@ def chat_model(cfg: LLMConfig) -> Runnable | None:
     _require_file(cfg.gguf_path)
     _require_llama_cpp()
     return LlamaCppChat(
-        model_path=str(cfg.gguf_path), temperature=cfg.temperature, max_tokens=cfg.max_tokens
+        model_path=str(cfg.gguf_path), temperature=cfg.temperature, max_tokens=cfg.max_tokens,
+        n_threads=cfg.n_threads,
     )
 
 
@@ -217,19 +232,21 @@ def _require_file(path: Path) -> None:
 
 
 @lru_cache(maxsize=2)
-def _load_llama(model_path: str, n_ctx: int = 4096) -> Any:
+def _load_llama(model_path: str, n_ctx: int = 4096, n_threads: int = 0) -> Any:
     """Load a GGUF once per process: it is ~1 GB and takes seconds to map."""
     _require_file(Path(model_path))
     llama_cpp = _require_llama_cpp()
-    try:
-        n_threads = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        n_threads = os.cpu_count() or 1
+    if n_threads <= 0:
+        try:
+            n_threads = len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            n_threads = os.cpu_count() or 1
     # chat_format=None makes llama_cpp use the chat template stored in the
     # GGUF (tokenizer.chat_template), i.e. the model's own prompt format.
-    # n_threads: llama_cpp's default is half the cores, which is 1 on our 2-core machines.
+    # n_threads=0 means all cores, not llama_cpp's default of half (1 on our 2-core machines).
     return llama_cpp.Llama(
-        model_path=model_path, n_ctx=n_ctx, n_threads=n_threads, chat_format=None, verbose=False
+        model_path=model_path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+        chat_format=None, verbose=False,
     )
 
 
@@ -245,6 +262,7 @@ class LlamaCppChat(BaseChatModel):
     temperature: float = 0.1
     max_tokens: int = 512
     n_ctx: int = 4096
+    n_threads: int = 0
 
     # One llama context is not safe to use from two threads (Gradio serves
     # requests concurrently), so calls on the shared model are serialised.
@@ -252,7 +270,7 @@ class LlamaCppChat(BaseChatModel):
     _llama: Any = PrivateAttr(default=None)
 
     def model_post_init(self, __context: Any) -> None:
-        self._llama = _load_llama(self.model_path, self.n_ctx)
+        self._llama = _load_llama(self.model_path, self.n_ctx, self.n_threads)
 
     @property
     def _llm_type(self) -> str:

@@ -45,8 +45,9 @@ def test_from_env_reads_reportqa_variables(tmp_path: Path) -> None:
     cfg = LLMConfig.from_env({
         "REPORTQA_LLM": "OpenAI", "REPORTQA_LLM_BASE_URL": "http://127.0.0.1:9/v1",
         "REPORTQA_LLM_MODEL": "m", "OPENAI_API_KEY": "k", "REPORTQA_LLM_TIMEOUT": "7.5",
-        "REPORTQA_HOME": str(tmp_path),
+        "REPORTQA_HOME": str(tmp_path), "REPORTQA_LLM_THREADS": "1",
     })
+    assert cfg.n_threads == 1
     assert (cfg.backend, cfg.base_url, cfg.model, cfg.api_key, cfg.timeout_s) == (
         "openai", "http://127.0.0.1:9/v1", "m", "k", 7.5)
     assert cfg.gguf_path == tmp_path / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
