@@ -17,7 +17,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from reportqa.llm import LLMConfig, LLMUnavailable, chat_model
+from reportqa.llm import LLMConfig, as_unavailable, chat_model
 from reportqa.ingest import Chunk
 from reportqa.retrieve import HybridSearcher, Passage
 from reportqa.towns import TownsAnswer, find_towns
@@ -30,11 +30,11 @@ ASKS_QUANTITY = re.compile(r"多少|几[个家项所座条次人户亩]|多大|�
 ASKS_SUMMARY = re.compile(
     r"概括|总结|归纳|主要内容|讲了(什么|哪些)|有哪些方面|哪几个方面|主要(做了|有)哪些|"
     r"(哪些|哪几项|哪四[项张个]|哪三[项张个]|哪五[项张个])(主要)?(重点)?(工作|举措|安排|任务|目标|措施|考卷)|"
-    r"(目标|任务|工作|举措|安排)(任务)?有哪些|哪[二三四五六七八九十几][项张个条点]"
+    r"(目标|任务|工作|举措|安排)(任务)?有哪些"
 )
 LIST_LEAD = re.compile(r"^[一二三四五六七八九十]是")
-PLACE = re.compile(r"([\u4e00-\u9fff]{1,3}(?:镇|乡|街道))")
-NOT_A_PLACE = re.compile(r"^(.*[个些各全本该哪两三几城小]|.*乡镇|.*(城|集)镇)$|^.?(镇|乡|街道)$")
+PLACE = re.compile(r"([\u4e00-\u9fff]{1,3}(?:镇(?![区域])|乡(?![村镇])|街道))")
+NOT_A_PLACE = re.compile(r"[个些各全本该哪两三几城小老新集乡]$")  # 各镇, 老镇, 城镇 … are not names
 
 # Refusal gate, calibrated on the gold set with eval/calibrate.py (see README).
 MIN_DENSE = 0.80  # best passage cosine below this and …
@@ -109,7 +109,7 @@ def named_places(question: str, known: set[str]) -> tuple[list[str], list[str]]:
     rest = question
     for town in named:
         rest = rest.replace(town, "，")
-    unknown = [p for p in PLACE.findall(rest) if not NOT_A_PLACE.match(p[:-1] if p[-1] != "道" else p[:-2])]
+    unknown = [p for p in PLACE.findall(rest) if not NOT_A_PLACE.search(p.removesuffix("街道").rstrip("镇乡"))]
     return named, unknown
 
 
@@ -130,7 +130,7 @@ def gather(searcher: HybridSearcher, question: str, filters: dict | None, k: int
     if towns_answer and towns_answer.towns:
         evidence = [p for town in towns_answer.towns for p in town.passages]
         passages = evidence + _without(passages, evidence)
-    return {"question": question, "passages": passages, "towns": towns_answer, "unknown_places": unknown}
+    return {"question": question, "passages": passages, "towns": towns_answer, "places": places, "unknown_places": unknown}
 
 
 # ---------------------------------------------------------------- extractive writer
@@ -147,8 +147,29 @@ def coverage(weights: dict[str, float], text: str) -> float:
     return sum(w for t, w in weights.items() if t in text.lower()) / total if total else 0.0
 
 
+SPEAKER = re.compile(r"^[\u4e00-\u9fff]{2,4}[：:]")
+
+
 def _sentence_spans(text: str) -> list[str]:
     return [s.strip() for s in SENTENCES.findall(text) if len(s.strip()) >= 6]
+
+
+def _statements(text: str) -> list[str]:
+    """Sentences that can answer: an interviewer's question or a bare speaker label cannot."""
+    out = []
+    for sentence in _sentence_spans(text):
+        sentence = SPEAKER.sub("", sentence).strip()
+        if len(sentence) >= 6 and not sentence.endswith("？") and not sentence.startswith(("问：", "主持人")):
+            out.append(sentence)
+    return out
+
+
+def _completed(sentence: str, text: str) -> str:
+    """A sentence ending in 「：」 announces what follows; take the next sentence with it."""
+    if not sentence.endswith("："):
+        return sentence
+    rest = _sentence_spans(text[text.find(sentence) + len(sentence) :])
+    return sentence + rest[0] if rest else sentence
 
 
 def _towns_draft(towns: TownsAnswer, passages: list[Passage]) -> str:
@@ -175,30 +196,36 @@ def _cited(sentence: str, n: int) -> str:
 def extractive_draft(searcher: HybridSearcher, inputs: dict) -> dict:
     """The best evidence sentences, each cited; 「资料中未提及」 when the passages do not answer."""
     question, passages = inputs["question"], inputs["passages"]
-    if inputs["unknown_places"]:
-        return _no_answer(inputs, "、".join(inputs["unknown_places"]) + "的情况（资料库中没有该地的报告）")
     if inputs["towns"] and inputs["towns"].towns:
         return {**inputs, "draft": _towns_draft(inputs["towns"], passages)}
+    if inputs["unknown_places"]:
+        return _no_answer(inputs, "、".join(inputs["unknown_places"]) + "的情况（资料库中没有该地的报告）")
     weights = _weights(searcher, question)
     if not passages or (passages[0].dense < MIN_DENSE and max(coverage(weights, p.chunk.text) for p in passages[:5]) < MIN_COVERAGE):
         return _no_answer(inputs)
     wants_number = bool(ASKS_QUANTITY.search(question))
     if ASKS_SUMMARY.search(question) and "多少" not in question:
         return _summary_draft(searcher, inputs, weights)
-    scored = []
-    for n, passage in enumerate(passages[:5], 1):
-        for sentence in _sentence_spans(passage.chunk.text):
-            fit = coverage(weights, sentence)
-            bonus = 0.2 if wants_number and NUMBER.search(sentence) else 0.0
-            scored.append((fit + bonus + 0.3 * passage.score, fit, n, sentence))
-    scored.sort(key=lambda item: -item[0])
-    if not scored:
-        return _no_answer(inputs)
-    best = scored[0][0]
+    groups = [[(n, p) for n, p in enumerate(passages[:10], 1) if p.chunk.meta.get("town") == town][:3] for town in inputs["places"]]
+    if len(inputs["places"]) < 2 or not all(groups):  # one town (or none): the top passages
+        groups = [list(enumerate(passages[:5], 1))]
     chosen: dict[str, int] = {}  # sentence → passage number; overlapping chunks repeat sentences
-    for score, fit, n, sentence in scored[: MAX_SENTENCES * 2]:
-        if score >= 0.8 * best and (fit > 0 or n == 1) and len(chosen) < MAX_SENTENCES:
-            chosen.setdefault(sentence, n)
+    per_group = MAX_SENTENCES if len(groups) == 1 else 1
+    for group in groups:
+        scored = []
+        for n, passage in group:
+            for sentence in _statements(passage.chunk.text):
+                fit = coverage(weights, sentence)
+                bonus = 0.2 if wants_number and NUMBER.search(sentence) else 0.0
+                scored.append((fit + bonus + 0.3 * passage.score, fit, n, _completed(sentence, passage.chunk.text)))
+        scored.sort(key=lambda item: -item[0])
+        taken = 0
+        for score, fit, n, sentence in scored:
+            if taken < per_group and score >= 0.8 * scored[0][0] and (fit > 0 or n == group[0][0]) and sentence not in chosen:
+                chosen[sentence] = n
+                taken += 1
+    if not chosen:
+        return _no_answer(inputs)
     if wants_number:
         facts = _without_places(searcher, weights)
         chosen = {s: n for s, n in chosen.items() if states_number(s, facts, bool(ASKS_RATE.search(question)))}
@@ -237,14 +264,14 @@ def _summary_draft(searcher: HybridSearcher, inputs: dict, weights: dict[str, fl
         if len(chunk.section_path) > len(section):
             points.setdefault(chunk.section_path[len(section)], chunk)
     if len(points) < 2:
-        paragraphs = [(line.strip(), c) for c in in_section for line in c.text.split("\n") if len(line.strip()) > 12]
-        listed = [(p, c) for p, c in paragraphs if LIST_LEAD.match(p)]
         points = {}
-        for paragraph, chunk in listed or paragraphs:
-            sentences = _sentence_spans(paragraph)
-            if sentences and not sentences[0].endswith("？"):
-                # a heading-like lead (「社会保障不断完善。」) says little without the sentence after it
-                lead = "".join(sentences[:2]) if len(sentences[0]) < 16 else sentences[0]
+        paragraphs = [(_statements(line), c) for c in in_section for line in c.text.split("\n")]
+        listed = [(sentence, c) for sentences, c in paragraphs for sentence in sentences if LIST_LEAD.match(sentence)]
+        for sentence, chunk in listed:
+            points.setdefault(sentence, chunk)
+        for sentences, chunk in [] if listed else paragraphs:
+            if sentences:  # a heading-like lead (「社会保障不断完善。」) says little without the sentence after it
+                lead = sentences[0] + (sentences[1] if len(sentences[0]) < 16 and len(sentences) > 1 else "")
                 points.setdefault(lead, chunk)
     heading = section[-1] if len(section[-1]) <= 24 else "该部分"
     lines = [f"「{heading}」主要包括："]
@@ -339,10 +366,11 @@ class Answerer:
         notes = []
         try:
             answer = answer_chain(self.searcher, self.llm, filters, k).invoke(question)
-        except Exception as exc:  # network errors from any OpenAI-compatible client
-            if self.llm is None:
+        except Exception as exc:
+            unavailable = as_unavailable(exc, self.config) if self.llm is not None else None
+            if unavailable is None:
                 raise
-            notes.append(f"大模型不可用（{LLMUnavailable.__name__}: {type(exc).__name__}: {exc}），已改用摘录式回答。请检查 REPORTQA_LLM_BASE_URL 或稍后重试。")
+            notes.append(f"大模型暂时不可用，已改用摘录式回答：{unavailable}")
             answer = answer_chain(self.searcher, None, filters, k).invoke(question)
         answer.notes = notes + answer.notes
         answer.latency_ms = (time.perf_counter() - started) * 1000
