@@ -144,6 +144,40 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Score retrieval, which-towns, answers and the refusal gate against the gold set; write eval/reports."""
+    import time
+
+    from reportqa.evaluation import answers_markdown, load_gold, retrieval_markdown, run_evaluation, write_report
+    from reportqa.llm import LLMConfig, LLMUnavailable
+
+    llm_config = None
+    if args.llm:
+        try:
+            llm_config = LLMConfig.from_env()
+        except LLMUnavailable as error:
+            print(f"大模型配置有误：{error}", file=sys.stderr)
+            return 2
+        if llm_config.backend == "extractive":
+            print("未配置大模型（REPORTQA_LLM），只评测摘录式回答", file=sys.stderr)
+            llm_config = None
+    started = time.perf_counter()
+    searcher = _searcher(settings)
+    opened = time.perf_counter() - started
+    results = run_evaluation(
+        searcher, load_gold(args.gold), settings.embed_model, answers=args.answers, llm_config=llm_config,
+        log=lambda message: print(message, file=sys.stderr),
+    )
+    results.timings["open_index_s"] = opened
+    written = write_report(results, args.out)
+    print(retrieval_markdown(results))
+    print(answers_markdown(results))
+    timings = "，".join(f"{name} {seconds:.1f}s" for name, seconds in results.timings.items())
+    print(f"用时：{timings}；共 {time.perf_counter() - started:.0f} 秒", file=sys.stderr)
+    print("已写入：" + "、".join(str(path) for path in written), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reportqa", description="中文地方政府报告检索与引证问答")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=10)
     _add_filters(ask)
     ask.set_defaults(run=cmd_ask)
+
+    evaluate = commands.add_parser("eval", help="用金标准问题集评测检索与回答，写出 eval/reports")
+    evaluate.add_argument("--gold", default="eval/gold.jsonl", help="金标准问题（JSON lines）")
+    evaluate.add_argument("--out", default="eval/reports", help="报告目录（Markdown 表格与 PNG 图）")
+    evaluate.add_argument("--answers", action=argparse.BooleanOptionalAction, default=True, help="是否评测回答（--no-answers 只评检索）")
+    evaluate.add_argument("--llm", action="store_true", help="同时评测环境变量配置的大模型后端（REPORTQA_LLM）")
+    evaluate.set_defaults(run=cmd_eval)
 
     serve = commands.add_parser("serve", help="启动网页界面（问答、检索、文档、评测）；索引缺失或过期时先建索引")
     serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认只本机可访问；局域网共享用 0.0.0.0）")
