@@ -172,28 +172,25 @@ def save_thumb(db_path: Path, thumb: Thumb) -> int:
     return row_id
 
 
-def ratings(db_path: Path) -> list[dict]:
-    """Every rating, oldest first, as plain dicts (passages decoded)."""
+def _rows(db_path: Path, table: str, json_fields: dict[str, str]) -> list[dict]:
+    """A table's rows, oldest first, as plain dicts with their JSON columns decoded."""
     if not Path(db_path).exists():
         return []
     connection = connect(db_path)
-    rows = [dict(r) for r in connection.execute("SELECT * FROM ratings ORDER BY id")]
+    rows = [dict(r) for r in connection.execute(f"SELECT * FROM {table} ORDER BY id")]
     connection.close()
     for row in rows:
-        row["passages"] = json.loads(row["passages"] or "[]")
+        for name, empty in json_fields.items():
+            row[name] = json.loads(row[name] or empty)
     return rows
+
+
+def ratings(db_path: Path) -> list[dict]:
+    return _rows(db_path, "ratings", {"passages": "[]"})
 
 
 def thumbs(db_path: Path) -> list[dict]:
-    if not Path(db_path).exists():
-        return []
-    connection = connect(db_path)
-    rows = [dict(r) for r in connection.execute("SELECT * FROM thumbs ORDER BY id")]
-    connection.close()
-    for row in rows:
-        row["passages"] = json.loads(row["passages"] or "[]")
-        row["filters"] = json.loads(row["filters"] or "{}")
-    return rows
+    return _rows(db_path, "thumbs", {"passages": "[]", "filters": "{}"})
 
 
 def export_csv(db_path: Path, out_path: Path, table: str = "ratings") -> Path:

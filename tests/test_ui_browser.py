@@ -15,7 +15,6 @@ import csv
 import hashlib
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from llm_fixtures import free_port, stop_process
 
 pytestmark = pytest.mark.browser
 
@@ -42,12 +42,6 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _snapshot(corpus: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(corpus.iterdir()) if p.is_file()}
 
@@ -59,7 +53,7 @@ def server(tmp_path_factory, request):
     cache = Path(request.config.cache.mkdir("reportqa_ui_index"))
     if (cache / "index" / "manifest.json").exists():
         shutil.copytree(cache / "index", home / "index")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
     env.update(
         REPORTQA_HOME=str(home), REPORTQA_FEEDBACK_DB=str(home / "feedback.sqlite3"),
@@ -89,11 +83,7 @@ def server(tmp_path_factory, request):
     shutil.rmtree(cache / "index", ignore_errors=True)
     shutil.copytree(home / "index", cache / "index")  # before any upload changes it
     yield {"url": url, "home": home, "corpus": home / "corpus", "db": home / "feedback.sqlite3", "log": home / "serve.log"}
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_process(process, grace_s=15)
     log.close()
 
 
@@ -123,6 +113,17 @@ def _tab(page, name: str) -> None:
 def _shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _download_csv(page, box: str, path: Path) -> list[dict]:
+    """Click the download link in a gr.File box and read the CSV it gives (UTF-8 with BOM)."""
+    link = page.locator(f"{box} a[download]").first
+    link.wait_for()
+    with page.expect_download() as download_info:
+        link.click()
+    download_info.value.save_as(path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def test_header_says_what_is_loaded(page):
@@ -187,14 +188,7 @@ def test_search_groups_precedents_by_town_and_exports_csv(page, tmp_path):
     assert any("余新镇" in t for t in towns) and any("凤桥镇" in t for t in towns)
     assert len(towns) == len(set(t.split()[0] for t in towns))  # one group per town
     assert page.locator("#rq-search-results mark").count() > 0
-    link = page.locator("#rq-search-csv a[download]").first
-    link.wait_for()
-    with page.expect_download() as download_info:
-        link.click()
-    path = tmp_path / "result.csv"
-    download_info.value.save_as(path)
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = _download_csv(page, "#rq-search-csv", tmp_path / "result.csv")
     assert rows and {"镇 / 街道", "章节", "段落", "文件"} <= set(rows[0])
     assert {"余新镇", "凤桥镇"} <= {r["镇 / 街道"] for r in rows}
     _shot(page, "2_检索")
@@ -259,14 +253,7 @@ def test_rating_is_saved_to_sqlite_and_exported(page, server, tmp_path):
     assert "source" in row[8]
     page.wait_for_function("document.body.innerText.includes('共 1 条评分')", timeout=10_000)
     page.get_by_role("button", name="导出全部评分").click()
-    link = page.locator("#rq-ratings-csv a[download]").first
-    link.wait_for()
-    with page.expect_download() as download_info:
-        link.click()
-    path = tmp_path / "ratings.csv"
-    download_info.value.save_as(path)
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        exported = list(csv.DictReader(handle))
+    exported = _download_csv(page, "#rq-ratings-csv", tmp_path / "ratings.csv")
     assert [(r["rater"], r["question_id"], r["correctness"]) for r in exported] == [("测试员甲", "q001", "5")]
     _shot(page, "5_评测")
 
