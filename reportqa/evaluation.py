@@ -283,7 +283,7 @@ class CalibrationRow:
 
 
 def gate_refuses(row: CalibrationRow, min_dense: float, min_coverage: float) -> bool:
-    """The extractive writer's refusal gate (answer.extractive_draft) with the given thresholds."""
+    """The extractive writer's refusal gate (extractive.extractive_draft) with the given thresholds."""
     if row.bypass == "unknown_place":
         return True
     if row.bypass == "towns":
@@ -337,7 +337,7 @@ class EvalResults:
     calibration: list[CalibrationRow] = field(default_factory=list)
     unreachable: list[tuple[str, str]] = field(default_factory=list)  # (id, snippet) in no single chunk
     timings: dict[str, float] = field(default_factory=dict)
-    gate: tuple[float, float] = (0.0, 0.0)  # the MIN_DENSE / MIN_COVERAGE in answer.py
+    gate: tuple[float, float] = (0.0, 0.0)  # the MIN_DENSE / MIN_COVERAGE in extractive.py
 
 
 class _CachedQueries:
@@ -411,13 +411,14 @@ def evaluate_answers(answerer, gold: Sequence[GoldQuestion], backend: str, k: in
 
 
 def calibration_row(searcher, question: GoldQuestion, k: int = K) -> CalibrationRow:
-    """The inputs of the extractive refusal gate for one question, computed as answer.py computes them."""
-    from reportqa.answer import _weights, coverage, gather
+    """The inputs of the extractive refusal gate for one question, computed as extractive.py computes them."""
+    from reportqa.answer import gather
+    from reportqa.extractive import coverage, question_weights
 
     inputs = gather(searcher, question.question, None, k)
     passages = inputs["passages"]
     bypass = "unknown_place" if inputs["unknown_places"] else "towns" if inputs["towns"] and inputs["towns"].towns else ""
-    weights = _weights(searcher, question.question)
+    weights = question_weights(searcher, question.question)
     top_dense = passages[0].dense if passages else 0.0
     best_coverage = max((coverage(weights, p.chunk.text) for p in passages[:5]), default=0.0)
     return CalibrationRow(question.id, question.type, question.answerable, float(top_dense), float(best_coverage), bypass)
@@ -432,7 +433,8 @@ def run_evaluation(
     log: Callable[[str], None] = lambda message: None,
 ) -> EvalResults:
     """Everything in one pass: retrieval (all modes), which-towns, answers (extractive, optionally LLM), gate calibration."""
-    from reportqa.answer import MIN_COVERAGE, MIN_DENSE, Answerer
+    from reportqa.answer import Answerer
+    from reportqa.extractive import MIN_COVERAGE, MIN_DENSE
     from reportqa.llm import LLMConfig
 
     results = EvalResults(embed_model, len(searcher.index.chunks), gate=(MIN_DENSE, MIN_COVERAGE))
@@ -564,7 +566,7 @@ def calibration_markdown(results: EvalResults) -> str:
             [f"{dv:.2f}", *("{:.2f} / {:.2f}".format(*gate_outcome(rows, dv, cv)) for cv in COVERAGE_GRID)] for dv in grid
         ]),
         "",
-        f"Current answer.py gate (MIN_DENSE={results.gate[0]}, MIN_COVERAGE={results.gate[1]}): refusal accuracy {now_accuracy:.2f}, false refusals {now_false:.2f}. "
+        f"Current extractive.py gate (MIN_DENSE={results.gate[0]}, MIN_COVERAGE={results.gate[1]}): refusal accuracy {now_accuracy:.2f}, false refusals {now_false:.2f}. "
         f"Best on this data (accuracy − 2 × false refusals): MIN_DENSE={d:.2f}, MIN_COVERAGE={c:.1f} → {accuracy:.2f} / {false:.2f}.",
     ]
     return "\n".join(parts) + "\n"

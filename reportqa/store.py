@@ -79,6 +79,10 @@ class ReportIndex:
     bm25: BM25Okapi
     tokenizer: Tokenizer
 
+    @property
+    def towns(self) -> set[str]:
+        return {d.meta.get("town", "") for d in self.documents.values()} - {""}
+
 
 def make_faiss(vectors: np.ndarray) -> tuple[faiss.Index, str]:
     """Inner product on normalised vectors: exact below HNSW_ABOVE chunks, HNSW graph above."""
