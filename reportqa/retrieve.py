@@ -50,12 +50,12 @@ class Passage:
         }
 
 
-def matches(chunk: Chunk, filters: dict[str, str | list[str]]) -> bool:
+def matches(meta: dict, filters: dict[str, str | list[str]]) -> bool:
     for key, wanted in filters.items():
         if not wanted:
             continue
         values = [wanted] if isinstance(wanted, str) else list(wanted)
-        if str(chunk.meta.get(key, "")) not in [str(v) for v in values]:
+        if str(meta.get(key, "")) not in [str(v) for v in values]:
             return False
     return True
 
@@ -85,19 +85,26 @@ class HybridSearcher:
         self.index = index
         self.embedder = embedder
         self.reranker = reranker
+        # One query at a time: a second OpenMP thread cost 5× the CPU per query (eval/reports/bench.md).
+        faiss.omp_set_num_threads(1)
 
     def allowed_ids(self, filters: dict | None) -> np.ndarray | None:
+        """Ids of the chunks whose report passes the filters (metadata belongs to reports)."""
         if not filters or not any(filters.values()):
             return None
-        return np.array([i for i, c in enumerate(self.index.chunks) if matches(c, filters)], dtype=np.int64)
+        reports = [k for k, d in enumerate(self.index.documents.values()) if matches(d.meta, filters)]
+        return np.flatnonzero(np.isin(self.index.report_of_chunk, reports))
 
     def dense_scores(self, query_vector: np.ndarray, allowed: np.ndarray | None, n: int) -> tuple[list[int], dict[int, float]]:
-        if allowed is not None and len(allowed) == 0:
-            return [], {}
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)) if allowed is not None else None
-        n = min(n, self.index.dense.ntotal)
-        scores, ids = self.index.dense.search(query_vector.reshape(1, -1).astype(np.float32), n, params=params)
-        pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        """The n nearest chunks. Filtered queries are scored exactly over the stored vectors: an
+        approximate index with an id selector returned a third of them (eval/reports/bench.md)."""
+        if allowed is None:
+            scores, ids = self.index.dense.search(query_vector.reshape(1, -1), min(n, self.index.dense.ntotal))
+            pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        else:
+            scores = (self.index.vectors @ query_vector)[allowed]
+            top = np.argsort(-scores, kind="stable")[:n]
+            pairs = [(int(allowed[t]), float(scores[t])) for t in top]
         return [i for i, _ in pairs], dict(pairs)
 
     def bm25_scores(self, query: str, allowed: np.ndarray | None, n: int) -> tuple[list[int], np.ndarray]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
+import faiss
+import numpy as np
 import pytest
 
-from reportqa.store import IndexUnusable, build_index, load_index
+from reportqa.store import IndexUnusable, build_index, load_index, make_faiss
 
 SMALL = ["003_4716113be698249b.txt", "004_49881e2bc210889c.txt"]
 
@@ -70,3 +73,34 @@ def test_index_from_another_model_is_refused(small_settings):
     missing = small_settings.with_(index_dir=small_settings.index_dir.parent / "nowhere")
     with pytest.raises(IndexUnusable, match="reportqa build"):
         load_index(missing)
+
+
+def test_large_corpora_get_an_ivf_index_with_high_recall():
+    """Above EXACT_UP_TO chunks the index is approximate; it must still find the exact neighbours."""
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(200, 64))
+    vectors = centres[rng.integers(0, 200, 60_000)] + 0.3 * rng.normal(size=(60_000, 64))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    index, kind = make_faiss(vectors)
+    assert kind.startswith("IVFFlat")
+    queries = vectors[rng.choice(60_000, 50, replace=False)] + 0.05 * rng.normal(size=(50, 64)).astype(np.float32)
+    _, exact = faiss.knn(queries, vectors, 10, metric=faiss.METRIC_INNER_PRODUCT)
+    _, found = index.search(queries, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact, found)])
+    assert recall >= 0.9
+
+
+def test_filtered_search_is_exact_on_an_approximate_index(searcher):
+    """A town filter must return that town's nearest chunks even when the index is approximate."""
+    from reportqa.embed import embed_query
+    from reportqa.retrieve import HybridSearcher
+
+    ivf, kind = make_faiss(searcher.index.vectors, exact_up_to=0)
+    assert kind.startswith("IVFFlat")
+    approximate = HybridSearcher(replace(searcher.index, dense=ivf), searcher.embedder)
+    vector = embed_query(searcher.embedder, "规上工业总产值")
+    allowed = approximate.allowed_ids({"town": "唐坊镇"})
+    assert len(allowed) and all(searcher.index.chunks[i].meta["town"] == "唐坊镇" for i in allowed)
+    ids, scores = approximate.dense_scores(vector, allowed, 10)
+    exact = sorted(allowed, key=lambda i: -float(searcher.index.vectors[i] @ vector))[:10]
+    assert ids == [int(i) for i in exact]
