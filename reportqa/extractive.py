@@ -40,7 +40,7 @@ AMOUNT = re.compile(r"\d+(?:\.\d+)?(?!\d|\.\d|%)")  # a number that is not a per
 
 
 def question_weights(searcher: HybridSearcher, question: str) -> dict[str, float]:
-    idf = searcher.index.bm25.idf
+    idf = searcher.index.idf
     top = max(idf.values(), default=1.0)
     return {t: max(idf.get(t, top), 0.1) for t in set(searcher.index.tokenizer.tokens(question))}
 

@@ -9,30 +9,30 @@ that does not match the configuration is refused instead of silently used.
 from __future__ import annotations
 
 import json
-import pickle
+import math
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import bm25s
 import faiss
 import numpy as np
-from rank_bm25 import BM25Okapi
 
 from reportqa.config import Settings
 from reportqa.ingest import Chunk, Document, LoadError, chunk_document, load_documents
 from reportqa.ingest.chunk import CHUNKER_VERSION
 from reportqa.lexicon import Tokenizer, dictionary_terms
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: BM25 by bm25s (a directory of arrays) instead of a rank_bm25 pickle
 # Exact search is fast enough up to EXACT_UP_TO chunks; above it an inverted-file index with
 # 4·√n lists and IVF_NPROBE lists probed kept recall@10 ≥ 0.97 at 100k and 1M chunks, where an
 # HNSW graph fell to 0.72 at 1M (eval/reports/bench.md).
 EXACT_UP_TO = 50_000
 IVF_NPROBE = 32
 IVF_TRAIN_PER_LIST = 64
-FILES = ("manifest.json", "chunks.jsonl", "documents.jsonl", "vectors.npy", "dense.faiss", "bm25.pkl", "userdict.txt")
+FILES = ("manifest.json", "chunks.jsonl", "documents.jsonl", "vectors.npy", "dense.faiss", "bm25", "userdict.txt")
 
 
 class IndexUnusable(Exception):
@@ -82,7 +82,7 @@ class ReportIndex:
     documents: dict[str, IndexedDocument]
     vectors: np.ndarray
     dense: faiss.Index
-    bm25: BM25Okapi
+    bm25: bm25s.BM25
     tokenizer: Tokenizer
 
     @property
@@ -94,6 +94,17 @@ class ReportIndex:
         """Position in `documents` of each chunk's report, so filters test reports, not chunks."""
         position = {source: k for k, source in enumerate(self.documents)}
         return np.array([position[c.source] for c in self.chunks], dtype=np.int32)
+
+    @cached_property
+    def idf(self) -> dict[str, float]:
+        """BM25's (Lucene) idf of every indexed token: how much a question term says about a passage."""
+        document_frequency = np.diff(self.bm25.scores["indptr"])
+        n = self.bm25.scores["num_docs"]
+        return {
+            token: math.log(1 + (n - document_frequency[i] + 0.5) / (document_frequency[i] + 0.5))
+            for token, i in self.bm25.vocab_dict.items()
+            if i < len(document_frequency)
+        }
 
 
 def make_faiss(vectors: np.ndarray, exact_up_to: int = EXACT_UP_TO) -> tuple[faiss.Index, str]:
@@ -156,14 +167,13 @@ def load_index(settings: Settings, model_id: str | None = None) -> ReportIndex:
         documents = {r["source"]: IndexedDocument(**r) for r in _read_jsonl(path / "documents.jsonl")}
         vectors = np.load(path / "vectors.npy")
         dense = faiss.read_index(str(path / "dense.faiss"))
-        with (path / "bm25.pkl").open("rb") as handle:
-            bm25 = pickle.load(handle)
+        bm25 = bm25s.BM25.load(path / "bm25", show_progress=False)
         tokenizer = Tokenizer.load(path / "userdict.txt")
     except IndexUnusable:
         raise
     except Exception as exc:
         raise IndexUnusable(f"索引 {path} 已损坏（{type(exc).__name__}: {exc}）。请运行 `reportqa build --rebuild`。") from None
-    sizes = {len(chunks), manifest.n_chunks, dense.ntotal, len(vectors), bm25.corpus_size}
+    sizes = {len(chunks), manifest.n_chunks, dense.ntotal, len(vectors), bm25.scores["num_docs"]}
     if len(sizes) != 1 or vectors.shape[1] != manifest.dim:
         raise IndexUnusable(f"索引 {path} 各部分不一致（段数 {sorted(sizes)}），可能已损坏。请运行 `reportqa build --rebuild`。")
     return ReportIndex(path, manifest, chunks, documents, vectors, dense, bm25, tokenizer)
@@ -184,11 +194,11 @@ def write_index(target: Path, manifest: Manifest, chunks: list[Chunk], documents
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     dense, manifest.faiss_type = make_faiss(vectors)
-    bm25 = BM25Okapi([tokenizer.tokens(c.embedding_text()) or ["∅"] for c in chunks]) if chunks else BM25Okapi([["∅"]])
+    bm25 = bm25s.BM25()
+    bm25.index([tokenizer.tokens(c.embedding_text()) for c in chunks], show_progress=False)
     faiss.write_index(dense, str(tmp / "dense.faiss"))
     np.save(tmp / "vectors.npy", vectors)
-    with (tmp / "bm25.pkl").open("wb") as handle:
-        pickle.dump(bm25, handle)
+    bm25.save(tmp / "bm25", show_progress=False)
     tokenizer.save(tmp / "userdict.txt")
     _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c) for c in chunks))
     _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
@@ -213,21 +223,28 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
     old_files = previous.manifest.files if previous else {}
     current = {d.source: d.sha256 for d in documents}
 
+    previous_ids: dict[str, list[int]] = {}
+    for i, chunk in enumerate(previous.chunks if previous else []):
+        previous_ids.setdefault(chunk.source, []).append(i)
+
     chunks: list[Chunk] = []
     parts: list[np.ndarray] = []
     fresh: list[Chunk] = []
     for document in documents:
         if previous and old_files.get(document.source) == document.sha256:
-            kept = [i for i, c in enumerate(previous.chunks) if c.source == document.source]
+            kept = previous_ids[document.source]
             chunks.extend(previous.chunks[i] for i in kept)
             parts.append(previous.vectors[kept])
         else:
             fresh.extend(chunk_document(document, settings.chunk_size, settings.chunk_overlap))
+    if not chunks and not fresh:
+        reasons = "；".join(str(e) for e in skipped) or "目录为空"
+        raise IndexUnusable(f"{settings.corpus_dir} 中没有可读的报告（{reasons}）。原有索引未改动；放入 .txt/.md/.docx/.pdf/.html 报告后再运行 `reportqa build`。")
     if fresh:
         parts.append(embed_passages(model, [c.embedding_text() for c in fresh], show_progress=show_progress))
         chunks.extend(fresh)
     dim = model.get_embedding_dimension()
-    vectors = np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)
+    vectors = np.vstack(parts).astype(np.float32)
 
     names = [d.meta.town for d in documents] + [d.meta.county for d in documents] + [d.meta.city for d in documents]
     tokenizer = Tokenizer(dictionary_terms((d.text for d in documents), names))

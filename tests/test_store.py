@@ -57,6 +57,26 @@ def test_bad_file_in_corpus_is_skipped_not_fatal(small_settings):
     assert sorted(load_index(small_settings).manifest.files) == SMALL
 
 
+def test_corpus_without_readable_reports_keeps_the_old_index(small_settings):
+    before = (small_settings.index_dir / "manifest.json").read_bytes()
+    for name in SMALL:
+        (small_settings.corpus_dir / name).unlink()
+    (small_settings.corpus_dir / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(IndexUnusable, match="binary.txt"):
+        build_index(small_settings, show_progress=False)
+    assert (small_settings.index_dir / "manifest.json").read_bytes() == before
+    assert len(load_index(small_settings).chunks) > 0
+
+
+def test_bm25_document_frequencies_match_the_chunks(small_settings):
+    """ReportIndex.idf reads bm25s's score matrix; check it against a count over the chunks."""
+    index = load_index(small_settings)
+    for token in ["唐坊镇", "发展", "乡村振兴"]:
+        df = sum(token in index.tokenizer.tokens(c.embedding_text()) for c in index.chunks)
+        n = len(index.chunks)
+        assert df and index.idf[token] == pytest.approx(np.log(1 + (n - df + 0.5) / (df + 0.5)), rel=1e-6)
+
+
 def test_damaged_index_is_refused_with_rebuild_hint(small_settings):
     (small_settings.index_dir / "dense.faiss").write_bytes(b"not a faiss index")
     with pytest.raises(IndexUnusable, match="reportqa build --rebuild"):
