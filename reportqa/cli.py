@@ -54,10 +54,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     report = build_index(settings, rebuild=args.rebuild)
     for error in report.skipped:
         print(f"跳过 {error.source}：{error.reason}", file=sys.stderr)
-    print(
-        f"索引已写入 {settings.index_dir}：{report.n_chunks} 段；新增 {len(report.added)}，更新 {len(report.changed)}，"
-        f"删除 {len(report.removed)}，未变 {len(report.unchanged)} 个文件；用时 {report.seconds:.1f} 秒"
-    )
+    print(f"索引已写入 {settings.index_dir}：{report.summary()}")
     return 0
 
 
@@ -119,21 +116,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Build the index if it is missing or stale (with a progress bar), then start the app."""
-    from reportqa.embed import load_embedder, model_id
     from reportqa.retrieve import open_searcher
-    from reportqa.store import IndexUnusable, build_index, index_is_current
+    from reportqa.store import IndexUnusable
 
     if not settings.corpus_dir.is_dir():
         print(f"找不到报告目录 {settings.corpus_dir}；请设置 REPORTQA_HOME 或 REPORTQA_CORPUS", file=sys.stderr)
         return 2
-    if not index_is_current(settings, model_id(load_embedder(settings.embed_model))):
-        print(f"索引缺失或与 {settings.corpus_dir} 不一致，正在建立索引（只处理新增或改动的文件）……", file=sys.stderr)
-        report = build_index(settings, show_progress=True)
-        for error in report.skipped:
-            print(f"跳过 {error.source}：{error.reason}", file=sys.stderr)
-        print(f"索引就绪：{report.n_chunks} 段，新增 {len(report.added)}，更新 {len(report.changed)}，用时 {report.seconds:.1f} 秒", file=sys.stderr)
     try:
-        searcher = open_searcher(settings, build_if_stale=True, show_progress=True)
+        searcher = open_searcher(settings, show_progress=True, log=lambda message: print(message, file=sys.stderr))
     except IndexUnusable as error:
         print(str(error), file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ fused by reciprocal rank, after metadata filters narrow the pool.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import faiss
@@ -134,7 +135,7 @@ class HybridSearcher:
             chunk = self.index.chunks[i]
             if any(_near_duplicate(chunk, p.chunk) for p in passages):
                 continue
-            cosine = dense.get(i, float(vectors[i] @ query_vector))
+            cosine = dense[i] if i in dense else float(vectors[i] @ query_vector)
             passages.append(Passage(chunk, fused[i] / best, cosine, float(bm25[i])))
             if len(passages) >= max(k, CANDIDATES if self.reranker else k):
                 break
@@ -173,13 +174,18 @@ class CrossEncoderReranker:
         return [p for _, p in sorted(zip(scores, passages), key=lambda pair: -pair[0])]
 
 
-def open_searcher(settings, build_if_stale: bool = True, show_progress: bool = True) -> HybridSearcher:
+def open_searcher(settings, build_if_stale: bool = True, show_progress: bool = True, log: Callable[[str], None] = lambda message: None) -> HybridSearcher:
     """Load the embedder and the index once; build the index first when it is missing or stale."""
     from reportqa.embed import load_embedder, model_id
-    from reportqa.store import build_index, index_is_current, load_index
+    from reportqa.store import build_index, current_index, load_index
 
     embedder = load_embedder(settings.embed_model)
-    if build_if_stale and not index_is_current(settings, model_id(embedder)):
-        build_index(settings, show_progress=show_progress)
+    index = current_index(settings, model_id(embedder)) if build_if_stale else None
+    if index is None and build_if_stale:
+        log(f"索引缺失或与 {settings.corpus_dir} 不一致，正在建立索引（只处理新增或改动的文件）……")
+        report = build_index(settings, show_progress=show_progress)
+        for error in report.skipped:
+            log(f"跳过 {error.source}：{error.reason}")
+        log(f"索引就绪：{report.summary()}")
     reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
-    return HybridSearcher(load_index(settings, model_id(embedder)), embedder, reranker)
+    return HybridSearcher(index or load_index(settings, model_id(embedder)), embedder, reranker)

@@ -23,6 +23,7 @@ import numpy as np
 from reportqa.config import Settings
 from reportqa.ingest import Chunk, Document, LoadError, chunk_document, load_documents
 from reportqa.ingest.chunk import CHUNKER_VERSION
+from reportqa.ingest.load import read_dir
 from reportqa.lexicon import Tokenizer, dictionary_terms
 
 FORMAT_VERSION = 2  # 2: BM25 by bm25s (a directory of arrays) instead of a rank_bm25 pickle
@@ -71,6 +72,12 @@ class BuildReport:
     n_chunks: int
     seconds: float
 
+    def summary(self) -> str:
+        return (
+            f"{self.n_chunks} 段；新增 {len(self.added)}，更新 {len(self.changed)}，"
+            f"删除 {len(self.removed)}，未变 {len(self.unchanged)} 个文件；用时 {self.seconds:.1f} 秒"
+        )
+
 
 @dataclass
 class ReportIndex:
@@ -85,7 +92,7 @@ class ReportIndex:
     bm25: bm25s.BM25
     tokenizer: Tokenizer
 
-    @property
+    @cached_property
     def towns(self) -> set[str]:
         return {d.meta.get("town", "") for d in self.documents.values()} - {""}
 
@@ -262,14 +269,17 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
     )
 
 
-def index_is_current(settings: Settings, model_id: str) -> bool:
-    """True when the index exists, matches the configuration and every corpus file is indexed as is."""
+def current_index(settings: Settings, model_id: str) -> ReportIndex | None:
+    """The index, loaded, when it matches the configuration and every corpus file is indexed as is.
+
+    Only the files' bytes are hashed (no cleaning), so a start-up on a current index is one load.
+    """
     try:
         index = load_index(settings, model_id)
     except IndexUnusable:
-        return False
-    documents, _ = load_documents(settings.corpus_dir)
-    return {d.source: d.sha256 for d in documents} == index.manifest.files
+        return None
+    raws, _ = read_dir(settings.corpus_dir)
+    return index if {r.source: r.sha256 for r in raws} == index.manifest.files else None
 
 
-__all__ = ["BuildReport", "IndexUnusable", "ReportIndex", "build_index", "load_index", "index_is_current"]
+__all__ = ["BuildReport", "IndexUnusable", "ReportIndex", "build_index", "current_index", "load_index"]

@@ -74,11 +74,11 @@ def find_towns(searcher: HybridSearcher, question: str, filters: dict | None = N
     allowed = searcher.allowed_ids(filters)
     pool = set(range(len(index.chunks)) if allowed is None else allowed.tolist())
     vector = embed_query(searcher.embedder, term)
-    cosine = index.vectors @ vector
     exact = [i for i in pool if term in index.chunks[i].text]
     exact_sources = {index.chunks[i].source for i in exact}
     dense_ids, dense = searcher.dense_scores(vector, allowed, 50)
     close = [i for i in dense_ids if dense[i] >= DENSE_MATCH and index.chunks[i].source not in exact_sources]
+    cosine = {**dict(zip(exact, (index.vectors[exact] @ vector).tolist())), **dense}
 
     by_source: dict[str, TownEvidence] = {}
     for i in sorted(exact, key=lambda i: -cosine[i]) + close:

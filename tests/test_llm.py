@@ -197,13 +197,18 @@ def _report_speed(label: str, message: AIMessage, seconds: float) -> None:
     print(f"\n[{label}] {tokens} tokens in {seconds:.1f}s = {rate:.1f} tok/s (incl. prompt): {message.content!r}")
 
 
-def test_gguf_in_process_answers_from_context(gguf_path: Path) -> None:
-    cfg = LLMConfig(backend="gguf", gguf_path=gguf_path, max_tokens=48)
+def _ask_timed(cfg: LLMConfig, label: str):
+    """The configured model's answer to QUESTION, after a reachability check; prints its speed."""
     check_reachable(cfg)
     model = chat_model(cfg)
     start = time.monotonic()
     answer = (PROMPT | model).invoke({"question": QUESTION})
-    _report_speed("gguf in-process", answer, time.monotonic() - start)
+    _report_speed(label, answer, time.monotonic() - start)
+    return model, answer
+
+
+def test_gguf_in_process_answers_from_context(gguf_path: Path) -> None:
+    model, answer = _ask_timed(LLMConfig(backend="gguf", gguf_path=gguf_path, max_tokens=48), "gguf in-process")
     assert "余新镇" in answer.content
     streamed = "".join(c.content for c in (PROMPT | model).stream({"question": QUESTION}))
     assert "余新镇" in streamed
@@ -211,9 +216,5 @@ def test_gguf_in_process_answers_from_context(gguf_path: Path) -> None:
 
 def test_llama_cpp_server_answers_via_chat_openai(llama_server: str) -> None:
     cfg = LLMConfig(backend="openai", base_url=llama_server, model="qwen2.5-coder-1.5b-instruct", max_tokens=48)
-    check_reachable(cfg)
-    model = chat_model(cfg)
-    start = time.monotonic()
-    answer = (PROMPT | model).invoke({"question": QUESTION})
-    _report_speed("llama_cpp.server", answer, time.monotonic() - start)
+    _, answer = _ask_timed(cfg, "llama_cpp.server")
     assert "余新镇" in answer.content

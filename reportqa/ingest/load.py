@@ -12,6 +12,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportqa.ingest.meta import SIDECAR_NAME
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -115,7 +117,7 @@ def read_dir(corpus_dir: Path) -> tuple[list[RawDocument], list[LoadError]]:
     errors: list[LoadError] = []
     seen: dict[str, str] = {}
     for path in sorted(p for p in corpus_dir.iterdir() if p.is_file() and not p.name.startswith(".")):
-        if path.name in ("metadata.csv",):
+        if path.name == SIDECAR_NAME:
             continue
         try:
             raw = read_file(path)
