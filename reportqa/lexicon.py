@@ -49,10 +49,10 @@ class Tokenizer:
     """jieba with the index's user dictionary; the same instance tokenizes passages and queries."""
 
     def __init__(self, terms: Iterable[str] = ()):
-        self._jieba = jieba.Tokenizer()
-        for term in terms:
-            self._jieba.add_word(term, freq=20000)
         self.terms = sorted(set(terms))
+        self._jieba = jieba.Tokenizer()
+        for term in self.terms:
+            self._jieba.add_word(term, freq=20000)
 
     def tokens(self, text: str) -> list[str]:
         return [
@@ -60,6 +60,10 @@ class Tokenizer:
             for t in self._jieba.cut_for_search(text)
             if t.strip() and t not in STOPWORDS and TOKEN_OK.search(t)
         ]
+
+    def words(self, text: str) -> list[str]:
+        """Plain segmentation with the user dictionary, stopwords kept: the words a term is made of."""
+        return [w for w in self._jieba.cut(text) if w.strip()]
 
     def save(self, path: Path) -> None:
         path.write_text("\n".join(f"{t} 20000" for t in self.terms) + "\n", encoding="utf-8")

@@ -124,3 +124,8 @@ def test_filtered_search_is_exact_on_an_approximate_index(searcher):
     ids, scores = approximate.dense_scores(vector, allowed, 10)
     exact = sorted(allowed, key=lambda i: -float(searcher.index.vectors[i] @ vector))[:10]
     assert ids == [int(i) for i in exact]
+
+
+def test_loaded_index_keeps_its_user_dictionary(searcher):
+    """The verifier checks an answer's named terms against this list; a loaded index once came back without it."""
+    assert {"未来社区", "亩均论英雄", "余新镇"} <= set(searcher.index.tokenizer.terms)
