@@ -19,8 +19,8 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 
 from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft
 from reportqa.llm import LLMConfig, as_unavailable, chat_model
-from reportqa.retrieve import HybridSearcher, Passage
-from reportqa.towns import find_towns
+from reportqa.retrieve import HybridSearcher, Passage, without
+from reportqa.towns import evidence_first, find_towns
 
 CITE = re.compile(r"\s*\[(\d+)\]")
 PLACE = re.compile(r"([\u4e00-\u9fff]{1,3}(?:镇(?![区域])|乡(?![村镇])|街道))")
@@ -91,11 +91,6 @@ def named_places(question: str, known: set[str]) -> tuple[list[str], list[str]]:
     return named, unknown
 
 
-def _without(passages: list[Passage], seen: list[Passage]) -> list[Passage]:
-    ids = {p.chunk.id for p in seen}
-    return [p for p in passages if p.chunk.id not in ids]
-
-
 def gather(searcher: HybridSearcher, question: str, filters: dict | None, k: int) -> dict:
     """Passages for the question; a question naming towns is searched within those towns."""
     filters = dict(filters or {})
@@ -104,11 +99,8 @@ def gather(searcher: HybridSearcher, question: str, filters: dict | None, k: int
     auto_filter = bool(places) and not filters.get("town") and not unknown
     passages = searcher.search(question, {**filters, "town": places} if auto_filter else filters, max(k, 10))
     if auto_filter and len(passages) < max(k, 10):  # a small report: fill up from the whole corpus, ranked after
-        passages += _without(searcher.search(question, filters, max(k, 10)), passages)[: max(k, 10) - len(passages)]
-    if towns_answer and towns_answer.towns:
-        evidence = [p for town in towns_answer.towns for p in town.passages]
-        passages = evidence + _without(passages, evidence)
-    return {"question": question, "passages": passages, "towns": towns_answer, "places": places, "unknown_places": unknown}
+        passages += without(searcher.search(question, filters, max(k, 10)), passages)[: max(k, 10) - len(passages)]
+    return {"question": question, "passages": evidence_first(towns_answer, passages), "towns": towns_answer, "places": places, "unknown_places": unknown}
 
 
 # ---------------------------------------------------------------- verification

@@ -65,7 +65,9 @@ def _searcher(settings: Settings):
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    passages = _searcher(settings).search(args.query, _filters(args), args.k, mode=args.mode)
+    from reportqa.towns import search_passages
+
+    passages = search_passages(_searcher(settings), args.query, _filters(args), args.k, args.mode)
     if args.json:
         print(json.dumps([p.as_json() for p in passages], ensure_ascii=False, indent=1))
         return 0

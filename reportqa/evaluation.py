@@ -154,7 +154,7 @@ class TownScore:
     gold: list[str]
     recall: float
     precision: float
-    inexact: list[str] = field(default_factory=list)  # towns found only by the dense fallback
+    inexact: dict[str, str] = field(default_factory=dict)  # town → the wording matched instead of the term ("" = by meaning)
 
 
 def town_recall_precision(predicted: Sequence[str], gold: Sequence[str]) -> tuple[float, float]:
@@ -374,6 +374,8 @@ def passage_text(chunk) -> str:
 def evaluate_retrieval(searcher, gold: Sequence[GoldQuestion], modes: Sequence[str] = MODES, k: int = K) -> tuple[list[RetrievalScore], list[tuple[str, str]]]:
     """Scores of every answerable question in every mode; and snippets no chunk contains whole."""
     texts_all = [passage_text(c) for c in searcher.index.chunks]
+    from reportqa.towns import search_passages
+
     scores, unreachable = [], []
     for question in gold:
         if not question.answerable:
@@ -381,7 +383,7 @@ def evaluate_retrieval(searcher, gold: Sequence[GoldQuestion], modes: Sequence[s
         n_relevant = sum(relevance(texts_all, question.evidence))
         unreachable += [(question.id, s) for s in question.evidence if not any(s in t for t in texts_all)]
         for mode in modes:
-            passages = searcher.search(question.question, None, k, mode=mode)
+            passages = search_passages(searcher, question.question, None, k, mode)
             texts = [passage_text(p.chunk) for p in passages]
             sources = [p.chunk.source for p in passages]
             scores.append(score_ranking(question, mode, texts, sources, n_relevant))
@@ -399,7 +401,7 @@ def evaluate_towns(searcher, gold: Sequence[GoldQuestion]) -> list[TownScore]:
         towns = found.towns if found else []
         predicted = list(dict.fromkeys(t.town for t in towns))
         recall, precision = town_recall_precision(predicted, question.towns)
-        inexact = [t.town for t in towns if not t.exact]
+        inexact = {t.town: t.mention for t in towns if t.mention != found.term}
         rows.append(TownScore(question.id, found.term if found else "", predicted, list(question.towns), recall, precision, inexact))
     return rows
 
@@ -494,6 +496,7 @@ def retrieval_markdown(results: EvalResults) -> str:
         "",
         f"{n_questions} answerable gold questions, index of {results.n_chunks} chunks, top 10 per mode. "
         "A passage is relevant when its text (section path + body) contains an evidence snippet (see eval/README.md). "
+        "Which-towns questions list `find_towns`' evidence first, the same in every mode, as the product's search does. "
         f"Retrieval took {results.timings.get('retrieval_s', 0):.0f} s for all modes.",
         "",
         "## Overall",
@@ -529,12 +532,19 @@ def retrieval_markdown(results: EvalResults) -> str:
             "",
             _table(
                 ["id", "term", "found", "gold", "recall", "precision"],
-                [[r.id, r.term or "–", "、".join(t + ("*" if t in r.inexact else "") for t in r.predicted) or "–", "、".join(r.gold), _fmt(r.recall), _fmt(r.precision)] for r in results.towns],
+                [[r.id, r.term or "–", "、".join(_town_label(t, r.inexact) for t in r.predicted) or "–", "、".join(r.gold), _fmt(r.recall), _fmt(r.precision)] for r in results.towns],
             ),
             "",
-            "\\* found only by the dense fallback (term not verbatim in that document).",
+            "（≈ …）: the document words the term differently (characters reordered in one clause, or the term's head noun alone); "
+            "\\* found only by the dense fallback.",
         ]
     return "\n".join(parts) + "\n"
+
+
+def _town_label(town: str, inexact: dict[str, str]) -> str:
+    if town not in inexact:
+        return town
+    return f"{town}（≈{inexact[town]}）" if inexact[town] else f"{town}*"
 
 
 def calibration_markdown(results: EvalResults) -> str:

@@ -73,16 +73,20 @@ def _completed(sentence: str, text: str) -> str:
 
 
 def _towns_draft(towns: TownsAnswer, passages: list[Passage]) -> str:
-    """「提到X的有：A[1]、B[2]。」 then one quoted sentence per town, each citing its own report."""
+    """「提到X的有：A[1]、B[2]。」 (towns that word it differently said apart), then one quoted
+    sentence per town, each citing its own report."""
     number = {p.chunk.id: n for n, p in enumerate(passages, 1)}
-    quotes, names = [], []
+    quotes, verbatim, reworded = [], [], []
     for town in towns.towns:
         first = town.passages[0]
         n = number[first.chunk.id]
-        names.append(f"{town.town}[{n}]")
-        quote = next((s for s in _sentence_spans(first.chunk.text) if towns.term in s), first.chunk.text[:80])
+        (verbatim if town.mention == towns.term else reworded).append(f"{town.town}[{n}]")
+        quote = next((s for s in _sentence_spans(first.chunk.text) if town.mention and town.mention in s), first.chunk.text[:80])
         quotes.append(f"{town.town}：{_cited(quote, n)}")
-    return "\n".join([f"资料中提到「{towns.term}」的有：" + "、".join(names) + "。", *quotes])
+    lead = [f"资料中提到「{towns.term}」的有：" + "、".join(verbatim) + "。"] if verbatim else [f"资料中没有「{towns.term}」的原话。"]
+    if reworded:
+        lead.append("说法相近的有：" + "、".join(reworded) + "。")
+    return "\n".join(lead + quotes)
 
 
 def _no_answer(inputs: dict, what: str = "与该问题直接相关的内容") -> dict:

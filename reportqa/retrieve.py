@@ -70,6 +70,12 @@ def _near_duplicate(a: Chunk, b: Chunk) -> bool:
     return bool(x and y) and len(x & y) / len(x | y) >= DUPLICATE_BIGRAM_JACCARD
 
 
+def without(passages: list[Passage], seen: list[Passage]) -> list[Passage]:
+    """The passages not already among those seen, in their order."""
+    ids = {p.chunk.id for p in seen}
+    return [p for p in passages if p.chunk.id not in ids]
+
+
 def rrf(rankings: dict[str, list[int]], k: int = RRF_K) -> dict[int, float]:
     """Weighted reciprocal-rank fusion of named rankings."""
     fused: dict[int, float] = {}

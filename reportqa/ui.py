@@ -148,7 +148,9 @@ class Backend:
         return self.answerer.ask(question, filters or None, k)
 
     def search(self, query: str, filters: dict | None, k: int, mode: str):
-        return self.searcher.search(query, filters or None, k, mode=mode)
+        from reportqa.towns import search_passages
+
+        return search_passages(self.searcher, query, filters or None, k, mode)
 
 
 def _filters(**values) -> dict:

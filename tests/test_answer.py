@@ -18,6 +18,12 @@ def test_which_towns_answer_cites_each_towns_own_report(searcher):
     assert all("未来社区" in p.chunk.text for p in by_town.values())
 
 
+def test_which_towns_answer_sets_reworded_mentions_apart(searcher):
+    answer = Answerer(searcher).ask("哪些地方提到了秸秆禁烧？")
+    assert answer.text.startswith("资料中提到「秸秆禁烧」的有：唐坊镇[1]。\n说法相近的有：陶堰街道[2]。")
+    assert "严禁秸秆焚烧" in answer.text and len(answer.citations) == 2
+
+
 def test_number_answer_is_cited_and_true(searcher):
     answer = Answerer(searcher).ask("余新镇2021年规上工业总产值是多少？")
     assert "94.2亿元" in answer.text and "[1]" in answer.text

@@ -6,7 +6,7 @@ import json
 
 from reportqa.cli import main
 from reportqa.retrieve import HybridRetriever
-from reportqa.towns import find_towns, key_term
+from reportqa.towns import find_towns, key_term, near_mention, search_passages
 
 
 def test_future_community_found_in_both_towns(searcher):
@@ -50,6 +50,30 @@ def test_which_towns_groups_every_mentioning_town(searcher):
     assert key_term("哪些地方提到培育专精特新企业", ["培育一批专精特新型中小企业"]) == "专精特新"
     assert key_term("哪些地方在搞“污水零直排”？") == "污水零直排"
     assert find_towns(searcher, "余新镇的财政收入是多少") is None
+
+
+def test_which_towns_accepts_reworded_mentions_and_says_so(searcher):
+    answer = find_towns(searcher, "哪些地方提到了秸秆禁烧？")
+    assert [(t.town, t.mention) for t in answer.towns] == [("唐坊镇", "秸秆禁烧"), ("陶堰街道", "严禁秸秆焚烧")]
+    reworded = find_towns(searcher, "哪些地方提到了农村文化礼堂？")
+    assert {t.town: t.mention for t in reworded.towns}["陶堰街道"] == "文化礼堂"
+    assert "农村文化礼堂" in reworded.towns[0].passages[0].chunk.text  # verbatim mentions come first
+
+
+def test_near_mention_stays_within_a_clause_and_a_compound():
+    assert near_mention("秸秆禁烧", "坚决打赢蓝天保卫战，严禁秸秆焚烧，推进秸秆资源化综合利用") == "严禁秸秆焚烧"
+    assert near_mention("农村文化礼堂", "改造提升村级数字文化礼堂", head="文化礼堂") == "文化礼堂"
+    assert near_mention("未来社区", "建设未来乡村、社区服务中心") == ""  # the characters are split over two clauses
+    assert near_mention("一老一小", "一批老旧小区改造") == ""  # every repeated character is needed
+    assert near_mention("民宿", "宿民") == ""  # two characters reordered match by chance
+
+
+def test_which_towns_search_lists_every_town_before_the_ranking(searcher):
+    passages = search_passages(searcher, "哪些地方提到了农村文化礼堂？", k=5)
+    assert {p.chunk.meta["town"] for p in passages[:3]} == {"余新镇", "天目山镇", "陶堰街道"}
+    assert [p.rank for p in passages] == [1, 2, 3, 4, 5]
+    plain = search_passages(searcher, "未来社区", k=5)
+    assert [p.chunk.id for p in plain] == [p.chunk.id for p in searcher.search("未来社区", k=5)]
 
 
 def test_search_json_contract(searcher, seed_settings, capsys, monkeypatch):
