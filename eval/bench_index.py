@@ -12,7 +12,8 @@ peak memory is its own.
   quarter swapped for random corpus tokens. Measured with the product's own code
   (`make_faiss`, `HybridSearcher.dense_scores` / `bm25_scores`, bm25s as store.py
   builds it) against exact FlatIP as the baseline in the same run: build time,
-  single-query latency, recall@10, filtered search, BM25 build and scoring.
+  single-query latency, recall@10, filtered search, BM25 build and scoring, and
+  the which-towns scan (`towns.term_mentions`) over the seed chunks' texts.
 
 Embedding throughput is measured on its own by eval/bench_embed.py. Timings are
 wall and process-CPU time; on a shared machine compare CPU times and ratios.
@@ -44,6 +45,7 @@ CACHE = Path(tempfile.gettempdir()) / "reportqa-bench"
 NOISE = 0.5  # × each dimension's spread over the seed vectors
 SWAP = 0.25  # share of a synthetic chunk's tokens replaced by random corpus tokens
 EXTRA_QUERIES = 108  # held-out synthetic chunks added to the gold questions as dense queries
+CHUNKS_PER_REPORT = 22  # synthetic chunks are grouped into reports of the seed reports' mean size
 SEED = 7
 
 
@@ -74,8 +76,10 @@ def seed_stage() -> dict:
     from reportqa.evaluation import load_gold
     from reportqa.retrieve import CANDIDATES, HybridSearcher
     from reportqa.store import build_index, load_index
+    from reportqa.towns import head_noun, key_term
 
-    questions = [q.question for q in load_gold(ROOT / "eval" / "gold.jsonl")]
+    gold = load_gold(ROOT / "eval" / "gold.jsonl")
+    questions = [q.question for q in gold]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(home=ROOT).with_(index_dir=Path(tmp) / "index")
         report, build_wall, build_cpu = timed(build_index, settings, rebuild=True, show_progress=False)
@@ -96,6 +100,11 @@ def seed_stage() -> dict:
         "chunks": [index.tokenizer.tokens(c.embedding_text()) for c in index.chunks],
         "reports": [c.source for c in index.chunks],
         "questions": [index.tokenizer.tokens(q) for q in questions],
+        "texts": [c.text for c in index.chunks],
+        "which": [
+            {"term": term, "head": head_noun(searcher, term), "tokens": index.tokenizer.tokens(term)}
+            for term in (key_term(q.question, [d.text for d in index.documents.values()]) for q in gold if q.type == "which_towns")
+        ],
     }
     (CACHE / "seed.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
     return {
@@ -138,6 +147,7 @@ def scale_stage(n: int, hnsw: bool) -> dict:
 
     from reportqa.retrieve import CANDIDATES, HybridSearcher
     from reportqa.store import make_faiss
+    from reportqa.towns import term_mentions
 
     arrays, material = np.load(CACHE / "seed.npz"), json.loads((CACHE / "seed.json").read_text(encoding="utf-8"))
     rng = np.random.default_rng(SEED)
@@ -178,9 +188,12 @@ def scale_stage(n: int, hnsw: bool) -> dict:
         _, load_wall, _ = timed(bm25s.BM25.load, Path(tmp) / "bm25", show_progress=False)
     lexical = HybridSearcher(SimpleNamespace(bm25=bm25, tokenizer=SimpleNamespace(tokens=list), chunks=range(n)), embedder=None)
     bm25_latency = latency(lambda q: lexical.bm25_scores(q, None, CANDIDATES), material["questions"])
+    chunks = [SimpleNamespace(text=material["texts"][s], source=i // CHUNKS_PER_REPORT) for i, s in enumerate(sources.tolist())]
+    mentions = latency(lambda w: term_mentions(chunks, None, w["term"], w["head"], bm25.get_scores(w["tokens"])), material["which"])
     return {
         "stage": "scale", "n": n, "dense": rows, "filtered": filtered, "filtered_share": len(allowed) / n,
         "bm25": {"index_wall": index_wall, "index_cpu": index_cpu, "save_wall": save_wall, "load_wall": load_wall, "mib": disk / 2**20, "latency": bm25_latency},
+        "mentions": mentions,
         "peak_rss_mib": peak_rss_mib(),
     }
 
@@ -272,6 +285,18 @@ def render(results: list[dict]) -> str:
                 f"| {size_label(r['n'])} | {b['index_wall']:.1f} ({b['index_cpu']:.1f}) | {b['mib']:.0f} | {b['save_wall']:.1f} / {b['load_wall']:.1f} | "
                 f"{ms(d, 'p50')} / {ms(d, 'p95')} | {ms(d)} | {r['peak_rss_mib']:.0f} |"
             )
+        lines += [
+            "",
+            f"Which-towns scan (`towns.term_mentions`: verbatim term in every chunk, near-verbatim wordings in chunks sharing a word "
+            f"with it, BM25 scores included) for the which-towns gold terms, chunks grouped into "
+            f"reports of {CHUNKS_PER_REPORT}:",
+            "",
+            "| chunks | wall p50 / p95 | CPU p50 / p95 |",
+            "|---|---:|---:|",
+        ]
+        for r in scale:
+            d = r["mentions"]
+            lines.append(f"| {size_label(r['n'])} | {ms(d, 'p50')} / {ms(d, 'p95')} | {ms(d)} / {ms(d, 'cpu_p95')} |")
         if seed:
             embed = seed["latency"]["embed_query"]["cpu_p50"]
             lines += ["", f"Hybrid query estimate (CPU p50 ms): embed_query {embed:.1f} (seed stage) + product dense + BM25:", ""]

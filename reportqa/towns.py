@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from reportqa.ingest import Chunk
 from reportqa.retrieve import HybridSearcher, Passage, without
 
 WHICH = re.compile(r"(哪个|哪些|哪几个|哪|什么|有没有|是否有)(乡镇|镇街|镇|乡|街道|地方|地区|单位|区县|村)")
@@ -82,6 +86,8 @@ def near_mention(term: str, text: str, head: str = "") -> str:
         return ""
     need, width = Counter(term), len(term) + NEAR_SLACK
     for clause in CLAUSE.findall(text):
+        if not all(c in clause for c in need):
+            continue
         for start in range(max(1, len(clause) - len(term) + 1)):
             if Counter(clause[start : start + width]) >= need:
                 return clause
@@ -99,6 +105,22 @@ def _passage(searcher: HybridSearcher, i: int, cosine: float) -> Passage:
     return Passage(searcher.index.chunks[i], score=cosine, dense=cosine, bm25=0.0)
 
 
+def term_mentions(chunks: Sequence[Chunk], allowed: np.ndarray | None, term: str, head: str, lexical: np.ndarray) -> dict[int, str]:
+    """Chunk id → how it mentions the term: the term itself or, in a document without it verbatim,
+    a near-verbatim wording. Those are looked for only in chunks sharing a word with the term
+    (lexical: their BM25 scores for it), which keeps the character scan off most of a large corpus."""
+    ids = range(len(chunks)) if allowed is None else allowed.tolist()
+    mentions = {i: term for i in ids if term in chunks[i].text}
+    verbatim = {chunks[i].source for i in mentions}
+    candidates = np.flatnonzero(lexical > 0)
+    if allowed is not None:
+        candidates = np.intersect1d(candidates, allowed)
+    for i in candidates.tolist():
+        if chunks[i].source not in verbatim and (mention := near_mention(term, chunks[i].text, head)):
+            mentions[i] = mention
+    return mentions
+
+
 def find_towns(searcher: HybridSearcher, question: str, filters: dict | None = None) -> TownsAnswer | None:
     """Every town whose documents mention the question's key term, with its best passages."""
     from reportqa.embed import embed_query
@@ -108,15 +130,10 @@ def find_towns(searcher: HybridSearcher, question: str, filters: dict | None = N
     if not term:
         return None
     allowed = searcher.allowed_ids(filters)
-    pool = set(range(len(index.chunks)) if allowed is None else allowed.tolist())
-    vector = embed_query(searcher.embedder, term)
-    mentions = {i: term for i in pool if term in index.chunks[i].text}
+    _, lexical = searcher.bm25_scores(term, allowed, 0)
+    mentions = term_mentions(index.chunks, allowed, term, head_noun(searcher, term), lexical)
     found_sources = {index.chunks[i].source for i in mentions}
-    head = head_noun(searcher, term)
-    for i in pool:
-        if index.chunks[i].source not in found_sources and (mention := near_mention(term, index.chunks[i].text, head)):
-            mentions[i] = mention
-    found_sources |= {index.chunks[i].source for i in mentions}
+    vector = embed_query(searcher.embedder, term)
     dense_ids, dense = searcher.dense_scores(vector, allowed, 50)
     close = [i for i in dense_ids if dense[i] >= DENSE_MATCH and index.chunks[i].source not in found_sources]
     matched = list(mentions)
