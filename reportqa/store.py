@@ -8,6 +8,7 @@ that does not match the configuration is refused instead of silently used.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
@@ -24,6 +25,7 @@ from reportqa.config import Settings
 from reportqa.ingest import Chunk, Document, LoadError, chunk_document, load_documents
 from reportqa.ingest.chunk import CHUNKER_VERSION
 from reportqa.ingest.load import read_dir
+from reportqa.ingest.meta import DocMeta, read_sidecar
 from reportqa.lexicon import Tokenizer, dictionary_terms
 
 FORMAT_VERSION = 2  # 2: BM25 by bm25s (a directory of arrays) instead of a rank_bm25 pickle
@@ -55,7 +57,7 @@ class Manifest:
     chunker: str
     chunk_size: int
     chunk_overlap: int
-    files: dict[str, str]  # source → sha256
+    files: dict[str, str]  # source → fingerprint(): its bytes and its metadata.csv row
     n_chunks: int
     faiss_type: str
     built_at: float = field(default_factory=time.time)
@@ -186,6 +188,14 @@ def load_index(settings: Settings, model_id: str | None = None) -> ReportIndex:
     return ReportIndex(path, manifest, chunks, documents, vectors, dense, bm25, tokenizer)
 
 
+def fingerprint(sha256: str, row: DocMeta | None) -> str:
+    """What the index knows a file by: its bytes and its metadata.csv row, so that editing
+    either (a town corrected in the sidecar) re-indexes that file and nothing else."""
+    if row is None:
+        return sha256
+    return hashlib.sha256((sha256 + json.dumps(asdict(row), sort_keys=True, ensure_ascii=False)).encode()).hexdigest()
+
+
 def _previous(settings: Settings, model_id: str) -> ReportIndex | None:
     """The existing index if its vectors can be reused; None means embed everything."""
     try:
@@ -228,7 +238,8 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
     mid = model_id(model)
     previous = None if rebuild else _previous(settings, mid)
     old_files = previous.manifest.files if previous else {}
-    current = {d.source: d.sha256 for d in documents}
+    sidecar = read_sidecar(settings.corpus_dir)
+    current = {d.source: fingerprint(d.sha256, sidecar.get(d.source)) for d in documents}
 
     previous_ids: dict[str, list[int]] = {}
     for i, chunk in enumerate(previous.chunks if previous else []):
@@ -238,7 +249,7 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
     parts: list[np.ndarray] = []
     fresh: list[Chunk] = []
     for document in documents:
-        if previous and old_files.get(document.source) == document.sha256:
+        if previous and old_files.get(document.source) == current[document.source]:
             kept = previous_ids[document.source]
             chunks.extend(previous.chunks[i] for i in kept)
             parts.append(previous.vectors[kept])
@@ -272,14 +283,15 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
 def current_index(settings: Settings, model_id: str) -> ReportIndex | None:
     """The index, loaded, when it matches the configuration and every corpus file is indexed as is.
 
-    Only the files' bytes are hashed (no cleaning), so a start-up on a current index is one load.
+    Only the files' bytes and metadata.csv are read (no cleaning), so a start-up on a current index is one load.
     """
     try:
         index = load_index(settings, model_id)
     except IndexUnusable:
         return None
     raws, _ = read_dir(settings.corpus_dir)
-    return index if {r.source: r.sha256 for r in raws} == index.manifest.files else None
+    sidecar = read_sidecar(settings.corpus_dir)
+    return index if {r.source: fingerprint(r.sha256, sidecar.get(r.source)) for r in raws} == index.manifest.files else None
 
 
 __all__ = ["BuildReport", "IndexUnusable", "ReportIndex", "build_index", "current_index", "load_index"]

@@ -10,7 +10,8 @@ import faiss
 import numpy as np
 import pytest
 
-from reportqa.store import IndexUnusable, build_index, load_index, make_faiss
+from reportqa.ingest.meta import read_sidecar, write_sidecar
+from reportqa.store import IndexUnusable, build_index, current_index, load_index, make_faiss
 
 SMALL = ["003_4716113be698249b.txt", "004_49881e2bc210889c.txt"]
 
@@ -48,6 +49,20 @@ def test_incremental_build_embeds_only_changes(small_settings, seed_settings):
     assert {c.id for c in index.chunks if c.source == SMALL[0]} == ids_before
     assert index.dense.ntotal == len(index.chunks) == index.vectors.shape[0]
     assert not (small_settings.index_dir.parent / "index.tmp").exists()
+
+
+def test_editing_metadata_reindexes_that_report_only(small_settings):
+    model = load_index(small_settings).manifest.embed_model
+    assert current_index(small_settings, model) is not None
+    rows = read_sidecar(small_settings.corpus_dir)
+    rows[SMALL[0]] = replace(rows[SMALL[0]], town="试验街道")
+    write_sidecar(small_settings.corpus_dir, rows)
+    assert current_index(small_settings, model) is None, "a metadata edit makes the index stale"
+    report = build_index(small_settings, show_progress=False)
+    assert report.changed == [SMALL[0]] and report.unchanged == [SMALL[1]]
+    index = current_index(small_settings, model)
+    assert {c.meta["town"] for c in index.chunks if c.source == SMALL[0]} == {"试验街道"}
+    assert "试验街道" in index.towns
 
 
 def test_bad_file_in_corpus_is_skipped_not_fatal(small_settings):
