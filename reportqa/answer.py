@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 
 from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft
 from reportqa.llm import LLMConfig, as_unavailable, chat_model
-from reportqa.retrieve import HybridSearcher, Passage, without
+from reportqa.retrieve import HybridSearcher, Passage, bigrams, without
 from reportqa.towns import evidence_first, find_towns
 
 CITE = re.compile(r"\s*\[(\d+)\]")
@@ -27,6 +27,8 @@ PLACE = re.compile(r"([\u4e00-\u9fff]{1,3}(?:镇(?![区域])|乡(?![村镇])|街
 NOT_A_PLACE = re.compile(r"[个些各全本该哪两三几城小老新集乡]$")  # 各镇, 老镇, 城镇 … are not names
 
 LLM_PASSAGES = 8  # what fits a small model's context with room to answer
+ATTRIBUTION_OVERLAP = 0.7  # share of an uncited sentence's character pairs one passage must hold to be its source
+ATTRIBUTION_MIN_PAIRS = 6  # shorter uncited sentences are connectives (「具体如下：」), not claims
 
 SYSTEM_PROMPT = (
     "你是乡镇政府报告问答助手。只根据下面编号的资料用中文回答问题。"
@@ -110,8 +112,23 @@ def _dictionary_terms(searcher: HybridSearcher, text: str) -> list[str]:
     return [t for t in searcher.index.tokenizer.terms if len(t) >= 2 and t in text]
 
 
+def attribute(body: str, passages: list[Passage]) -> int | None:
+    """The passage (numbered from 1) that holds most of an uncited sentence's wording, if one holds enough.
+
+    Small local models answer from the passages but often leave out the [n]; the verifier
+    then checks the sentence against this passage as if the model had cited it.
+    """
+    pairs = bigrams(re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", body))
+    if len(pairs) < ATTRIBUTION_MIN_PAIRS or not passages or NOT_FOUND in body:
+        return None
+    held = [len(pairs & bigrams(p.chunk.embedding_text())) / len(pairs) for p in passages]
+    best = max(range(len(held)), key=held.__getitem__)
+    return best + 1 if held[best] >= ATTRIBUTION_OVERLAP else None
+
+
 def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[Passage]) -> tuple[str, list[int], list[str]]:
-    """Keep sentences whose numbers and named terms occur in the passages they cite; renumber citations.
+    """Keep sentences whose numbers and named terms occur in the passages they cite (or, uncited, in the
+    passage holding their wording); renumber citations.
 
     Returns the checked text, the original passage numbers in citation order, and the dropped sentences.
     """
@@ -127,6 +144,8 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
             body = CITE.sub("", sentence).strip()
             if not body:
                 continue
+            if not cited and (source := attribute(body, passages)):
+                valid, sentence = [source], f"{sentence}[{source}]"
             terms = _dictionary_terms(searcher, body)
             support = "".join(passages[n - 1].chunk.embedding_text() + passages[n - 1].chunk.meta.get("town", "") for n in valid)
             facts_ok = all(num in support for num in NUMBER.findall(body)) and all(t in support or t in question for t in terms)

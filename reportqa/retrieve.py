@@ -61,12 +61,12 @@ def matches(meta: dict, filters: dict[str, str | list[str]]) -> bool:
     return True
 
 
-def _bigrams(text: str) -> set[str]:
+def bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
 def _near_duplicate(a: Chunk, b: Chunk) -> bool:
-    x, y = _bigrams(a.text), _bigrams(b.text)
+    x, y = bigrams(a.text), bigrams(b.text)
     return bool(x and y) and len(x & y) / len(x | y) >= DUPLICATE_BIGRAM_JACCARD
 
 

@@ -47,6 +47,14 @@ def test_verifier_removes_fabricated_citation_and_unsupported_number(searcher):
     assert order == [1] and dropped == ["余新镇GDP达到300亿元[1]。"]
 
 
+def test_verifier_attributes_an_uncited_sentence_to_the_passage_holding_it(searcher):
+    passages = searcher.search("余新镇规上工业总产值", {"town": "余新镇"}, k=3)
+    draft = "余新镇全年预计完成规上工业总产值94.2亿元。余新镇规上工业总产值达到300亿元。具体如下："
+    text, order, dropped = verify(searcher, "余新镇规上工业总产值是多少", draft, passages)
+    assert text == "余新镇全年预计完成规上工业总产值94.2亿元。[1]具体如下："
+    assert passages[order[0] - 1] is passages[0] and dropped == ["余新镇规上工业总产值达到300亿元。"]
+
+
 def test_llm_answer_through_local_openai_server(searcher, openai_server):
     openai_server.reply = "余新镇2021年规上工业总产值为94.2亿元[1]。同比增长99%[2]。另见[9]。"
     config = LLMConfig(backend="openai", base_url=openai_server.base_url, model="scripted-model", timeout_s=10)
