@@ -140,7 +140,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Score retrieval, which-towns, answers and the refusal gate against the gold set; write eval/reports."""
     import time
 
-    from reportqa.evaluation import answers_markdown, load_gold, retrieval_markdown, run_evaluation, write_report
+    from reportqa.evaluation import answers_markdown, first_per_type, load_gold, retrieval_markdown, run_evaluation, write_report
     from reportqa.llm import LLMConfig, LLMUnavailable
 
     llm_config = None
@@ -153,11 +153,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if llm_config.backend == "extractive":
             print("未配置大模型（REPORTQA_LLM），只评测摘录式回答", file=sys.stderr)
             llm_config = None
+    gold = first_per_type(load_gold(args.gold), args.per_type) if args.per_type else load_gold(args.gold)
     started = time.perf_counter()
     searcher = _searcher(settings)
     opened = time.perf_counter() - started
     results = run_evaluation(
-        searcher, load_gold(args.gold), settings.embed_model, answers=args.answers, llm_config=llm_config,
+        searcher, gold, settings.embed_model, answers=args.answers, llm_config=llm_config,
         log=lambda message: print(message, file=sys.stderr),
     )
     results.timings["open_index_s"] = opened
@@ -203,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", default="eval/reports", help="报告目录（Markdown 表格与 PNG 图）")
     evaluate.add_argument("--answers", action=argparse.BooleanOptionalAction, default=True, help="是否评测回答（--no-answers 只评检索）")
     evaluate.add_argument("--llm", action="store_true", help="同时评测环境变量配置的大模型后端（REPORTQA_LLM）")
+    evaluate.add_argument("--per-type", type=int, metavar="N", help="每类只取前 N 题（本地大模型慢时用）")
     evaluate.set_defaults(run=cmd_eval)
 
     serve = commands.add_parser("serve", help="启动网页界面（问答、检索、文档、评测）；索引缺失或过期时先建索引")

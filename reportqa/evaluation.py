@@ -26,6 +26,7 @@ import json
 import math
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -73,6 +74,17 @@ def load_gold(path: str | Path) -> list[GoldQuestion]:
 
 
 # ---------------------------------------------------------------- retrieval metrics (pure)
+
+
+def first_per_type(gold: Sequence[GoldQuestion], n: int) -> list[GoldQuestion]:
+    """The first n questions of each type: a stratified sample for answer backends too slow for all."""
+    taken: Counter[str] = Counter()
+    sample = []
+    for question in gold:
+        taken[question.type] += 1
+        if taken[question.type] <= n:
+            sample.append(question)
+    return sample
 
 
 def relevance(texts: Sequence[str], evidence: Sequence[str]) -> list[bool]:

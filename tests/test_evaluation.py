@@ -1,6 +1,8 @@
 """The evaluation metrics on small hand-made inputs: exact numbers, no models."""
 
 import math
+from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from reportqa.evaluation import (
     RetrievalScore,
     check_answer,
     evidence_recall,
+    first_per_type,
     gate_outcome,
     gate_refuses,
     load_gold,
@@ -188,3 +191,10 @@ def test_write_report_and_gold(tmp_path):
     assert {p.name for p in written} == {"retrieval.md", "answers.md", "retrieval.png", "answers.png"}
     assert "| hybrid | 1.000 |" in (tmp_path / "reports" / "retrieval.md").read_text(encoding="utf-8")
     assert "Refusal gate calibration" in (tmp_path / "reports" / "answers.md").read_text(encoding="utf-8")
+
+
+def test_first_per_type_takes_a_stratified_sample_in_gold_order():
+    gold = load_gold(Path(__file__).resolve().parents[1] / "eval" / "gold.jsonl")
+    sample = first_per_type(gold, 2)
+    assert Counter(q.type for q in sample) == {t: 2 for t in {q.type for q in gold}}
+    assert [q.id for q in sample] == sorted(q.id for q in sample)
