@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda, RunnablePassthrough
 
-from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft
+from reportqa.extractive import ASKS_FIGURE, NOT_FOUND, NUMBER, SENTENCES, extractive_draft
 from reportqa.llm import LLMConfig, as_unavailable, chat_model
 from reportqa.retrieve import HybridSearcher, Passage, bigrams, without
 from reportqa.towns import evidence_first, find_towns
@@ -112,13 +112,18 @@ def _dictionary_terms(searcher: HybridSearcher, text: str) -> list[str]:
     return [t for t in searcher.index.tokenizer.terms if len(t) >= 2 and t in text]
 
 
-def attribute(body: str, passages: list[Passage]) -> int | None:
+def _pairs(text: str) -> set[str]:
+    return bigrams(re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", text))
+
+
+def attribute(body: str, passages: list[Passage], question: str = "") -> int | None:
     """The passage (numbered from 1) that holds most of an uncited sentence's wording, if one holds enough.
 
     Small local models answer from the passages but often leave out the [n]; the verifier
-    then checks the sentence against this passage as if the model had cited it.
+    then checks the sentence against this passage as if the model had cited it. Words the
+    sentence repeats from the question are not counted: they say nothing about its source.
     """
-    pairs = bigrams(re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", body))
+    pairs = _pairs(body) - _pairs(question)
     if len(pairs) < ATTRIBUTION_MIN_PAIRS or not passages or NOT_FOUND in body:
         return None
     held = [len(pairs & bigrams(p.chunk.embedding_text())) / len(pairs) for p in passages]
@@ -144,7 +149,7 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
             body = CITE.sub("", sentence).strip()
             if not body:
                 continue
-            if not cited and (source := attribute(body, passages)):
+            if not cited and (source := attribute(body, passages, question)):
                 valid, sentence = [source], f"{sentence}[{source}]"
             terms = _dictionary_terms(searcher, body)
             support = "".join(passages[n - 1].chunk.embedding_text() + passages[n - 1].chunk.meta.get("town", "") for n in valid)
@@ -170,6 +175,9 @@ def _finish(searcher: HybridSearcher, inputs: dict, backend: str) -> Answer:
     citable = passages[: inputs.get("citable", len(passages))]  # an LLM may cite only what it was shown
     text, order, dropped = verify(searcher, inputs["question"], draft, citable)
     citations = [Citation(new, passages[old - 1]) for new, old in enumerate(order, 1)]
+    if citations and ASKS_FIGURE.search(inputs["question"]) and not NUMBER.search(CITE.sub("", text)):
+        # 「产值万元，同比增长%」: a figure the scrape lost, copied without its digits, answers nothing
+        draft, citations = f"{NOT_FOUND}该项的具体数字（原文此处没有给出数值）。", []
     if not citations:
         reason = draft.strip() if draft.strip().startswith(NOT_FOUND) else f"{NOT_FOUND}与该问题直接相关的内容。"
         return Answer(inputs["question"], reason, [], True, passages, related=passages[:3], backend=backend, dropped=dropped)
@@ -185,9 +193,15 @@ def llm_writer(llm: Runnable) -> Runnable:
 
 
 def answer_chain(searcher: HybridSearcher, llm: Runnable | None = None, filters: dict | None = None, k: int = 10) -> Runnable:
-    """question → retrieve → write (LLM, or extractive without one) → verify → Answer."""
+    """question → retrieve → write (LLM, or extractive without one) → verify → Answer.
+
+    Which-towns questions are always written from find_towns' scan of every document: a model that
+    sees eight passages cannot list the towns more completely than that scan.
+    """
     retrieve = RunnableLambda(lambda question: gather(searcher, question, filters, k))
-    write = RunnableLambda(lambda inputs: extractive_draft(searcher, inputs)) if llm is None else llm_writer(llm)
+    extractive = RunnableLambda(lambda inputs: extractive_draft(searcher, inputs))
+    lists_towns = RunnableLambda(lambda inputs: bool(inputs["towns"] and inputs["towns"].towns))
+    write = extractive if llm is None else RunnableBranch((lists_towns, extractive), llm_writer(llm))
     backend = "extractive" if llm is None else "llm"
     return retrieve | write | RunnableLambda(lambda inputs: _finish(searcher, inputs, backend))
 

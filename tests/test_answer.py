@@ -73,6 +73,21 @@ def test_llm_that_invents_everything_becomes_a_refusal(searcher, openai_server):
     assert answer.refused and answer.text.startswith(NOT_FOUND) and "12.5" not in answer.text
 
 
+def test_llm_copying_a_figure_without_its_digits_becomes_a_refusal(searcher, openai_server):
+    openai_server.reply = "唐坊镇高新技术产业产值万元，同比增长%。[1]"  # as the scrape left 004
+    config = LLMConfig(backend="openai", base_url=openai_server.base_url, model="m", timeout_s=10)
+    answer = Answerer(searcher, config).ask("唐坊镇高新技术产业产值是多少？")
+    assert answer.refused and "原文此处没有给出数值" in answer.text
+
+
+def test_which_towns_answer_comes_from_the_full_scan_even_with_an_llm(searcher, openai_server):
+    openai_server.reply = "只有余新镇提到了未来社区[1]。"
+    asked = len(openai_server.requests)
+    config = LLMConfig(backend="openai", base_url=openai_server.base_url, model="m", timeout_s=10)
+    answer = Answerer(searcher, config).ask("哪个镇提到未来社区")
+    assert "余新镇" in answer.text and "凤桥镇" in answer.text and len(openai_server.requests) == asked
+
+
 def test_unreachable_llm_falls_back_to_extractive(searcher, closed_port_url):
     config = LLMConfig(backend="openai", base_url=closed_port_url, model="m", timeout_s=3)
     answer = Answerer(searcher, config).ask("余新镇2021年规上工业总产值是多少？")
