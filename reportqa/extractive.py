@@ -18,7 +18,7 @@ from reportqa.towns import TownsAnswer
 NOT_FOUND = "资料中未提及"
 SENTENCES = re.compile(r"[^。！？；\n]+(?:[。！？；]+[”’」）]?)?(?:\s*\[\d+\])*")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
-ASKS_FIGURE = re.compile(r"多少|几[个家项所座条次人户亩]|多大|比例")  # only a number answers these
+ASKS_FIGURE = re.compile(r"多少|(?<!哪)几[个家项所座条次人户亩]|多大|比例")  # only a number answers these
 ASKS_QUANTITY = re.compile(ASKS_FIGURE.pattern + r"|增[长速]|同比|总额|总值|数量|规模|金额|收入|产值|投资")
 ASKS_SUMMARY = re.compile(
     r"概括|总结|归纳|主要内容|讲了(什么|哪些)|有哪些方面|哪几个方面|主要(做了|有)哪些|"

@@ -6,6 +6,7 @@ import json
 
 from reportqa.answer import NOT_FOUND, Answerer, verify
 from reportqa.cli import main
+from reportqa.extractive import ASKS_FIGURE
 from reportqa.llm import LLMConfig
 
 
@@ -78,6 +79,7 @@ def test_llm_copying_a_figure_without_its_digits_becomes_a_refusal(searcher, ope
     config = LLMConfig(backend="openai", base_url=openai_server.base_url, model="m", timeout_s=10)
     answer = Answerer(searcher, config).ask("唐坊镇高新技术产业产值是多少？")
     assert answer.refused and "原文此处没有给出数值" in answer.text
+    assert ASKS_FIGURE.search("有几个村") and not ASKS_FIGURE.search("哪几个村的文化礼堂获评五星级"), "「哪几个」 asks which, not how many"
 
 
 def test_which_towns_answer_comes_from_the_full_scan_even_with_an_llm(searcher, openai_server):
