@@ -27,8 +27,7 @@ PLACE = re.compile(r"([\u4e00-\u9fff]{1,3}(?:镇(?![区域])|乡(?![村镇])|街
 NOT_A_PLACE = re.compile(r"[个些各全本该哪两三几城小老新集乡]$")  # 各镇, 老镇, 城镇 … are not names
 
 LLM_PASSAGES = 8  # what fits a small model's context with room to answer
-ATTRIBUTION_OVERLAP = 0.7  # share of an uncited sentence's character pairs one passage must hold to be its source
-ATTRIBUTION_MIN_PAIRS = 6  # shorter uncited sentences are connectives (「具体如下：」), not claims
+ATTRIBUTION_OVERLAP = 2 / 3  # share of the character pairs an uncited sentence adds to the question one passage must hold
 
 SYSTEM_PROMPT = (
     "你是乡镇政府报告问答助手。只根据下面编号的资料用中文回答问题。"
@@ -120,13 +119,14 @@ def attribute(body: str, passages: list[Passage], question: str = "") -> int | N
     """The passage (numbered from 1) that holds most of an uncited sentence's wording, if one holds enough.
 
     Small local models answer from the passages but often leave out the [n]; the verifier
-    then checks the sentence against this passage as if the model had cited it. Words the
-    sentence repeats from the question are not counted: they say nothing about its source.
+    then checks the sentence against this passage as if the model had cited it. Only what the
+    sentence adds to the question counts (蒋婷婷 in 「余新镇党委书记是蒋婷婷」): the words it
+    repeats from the question say nothing about its source.
     """
     pairs = _pairs(body) - _pairs(question)
-    if len(pairs) < ATTRIBUTION_MIN_PAIRS or not passages or NOT_FOUND in body:
+    if len(pairs) < 2 or not passages or NOT_FOUND in body:
         return None
-    held = [len(pairs & bigrams(p.chunk.embedding_text())) / len(pairs) for p in passages]
+    held = [len(pairs & _pairs(p.chunk.embedding_text())) / len(pairs) for p in passages]
     best = max(range(len(held)), key=held.__getitem__)
     return best + 1 if held[best] >= ATTRIBUTION_OVERLAP else None
 

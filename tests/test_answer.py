@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from reportqa.answer import NOT_FOUND, Answerer, verify
+from reportqa.answer import NOT_FOUND, Answerer, attribute, verify
 from reportqa.cli import main
 from reportqa.extractive import ASKS_FIGURE
 from reportqa.llm import LLMConfig
@@ -114,3 +114,9 @@ def test_ask_jsonl_contract(searcher, seed_settings, tmp_path, monkeypatch):
         assert len(row["retrieved"]) >= 10
     assert rows[0]["citations"][0]["n"] == 1 and rows[0]["citations"][0]["source"].startswith("000_")
     assert rows[1]["refused"] is True and rows[1]["citations"] == []
+
+
+def test_attribution_counts_only_what_a_sentence_adds_to_the_question(searcher):
+    passages = searcher.search("余新镇党委书记是谁？", k=5)
+    assert attribute("余新镇党委书记是蒋婷婷。", passages, "余新镇党委书记是谁？")
+    assert attribute("余新镇党委书记是张国栋。", passages, "余新镇党委书记是谁？") is None
