@@ -114,11 +114,13 @@ class HybridSearcher:
             pairs = [(int(allowed[t]), float(scores[t])) for t in top]
         return [i for i, _ in pairs], dict(pairs)
 
-    def bm25_scores(self, query: str, allowed: np.ndarray | None, n: int) -> tuple[list[int], np.ndarray]:
+    def lexical_scores(self, query: str) -> np.ndarray:
+        """Every chunk's BM25 score for the query (all 0 when it has no token but stopwords)."""
         tokens = self.index.tokenizer.tokens(query)
-        if not tokens:
-            return [], np.zeros(len(self.index.chunks))
-        scores = self.index.bm25.get_scores(tokens)
+        return self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(self.index.chunks))
+
+    def bm25_scores(self, query: str, allowed: np.ndarray | None, n: int) -> tuple[list[int], np.ndarray]:
+        scores = self.lexical_scores(query)
         pool = allowed if allowed is not None else np.arange(len(scores))
         pool = pool[scores[pool] > 0]
         order = pool[np.argsort(-scores[pool], kind="stable")][:n]

@@ -13,6 +13,7 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +25,7 @@ import numpy as np
 from reportqa.config import Settings
 from reportqa.ingest import Chunk, Document, LoadError, chunk_document, load_documents
 from reportqa.ingest.chunk import CHUNKER_VERSION
-from reportqa.ingest.load import read_dir
+from reportqa.ingest.load import RawDocument, read_dir
 from reportqa.ingest.meta import DocMeta, read_sidecar
 from reportqa.lexicon import Tokenizer, dictionary_terms
 
@@ -57,7 +58,7 @@ class Manifest:
     chunker: str
     chunk_size: int
     chunk_overlap: int
-    files: dict[str, str]  # source → fingerprint(): its bytes and its metadata.csv row
+    files: dict[str, str]  # source → fingerprints(): its bytes and its metadata.csv row
     n_chunks: int
     faiss_type: str
     built_at: float = field(default_factory=time.time)
@@ -188,12 +189,17 @@ def load_index(settings: Settings, model_id: str | None = None) -> ReportIndex:
     return ReportIndex(path, manifest, chunks, documents, vectors, dense, bm25, tokenizer)
 
 
-def fingerprint(sha256: str, row: DocMeta | None) -> str:
-    """What the index knows a file by: its bytes and its metadata.csv row, so that editing
-    either (a town corrected in the sidecar) re-indexes that file and nothing else."""
+def _fingerprint(sha256: str, row: DocMeta | None) -> str:
     if row is None:
         return sha256
     return hashlib.sha256((sha256 + json.dumps(asdict(row), sort_keys=True, ensure_ascii=False)).encode()).hexdigest()
+
+
+def fingerprints(files: Iterable[RawDocument | Document], corpus_dir: Path) -> dict[str, str]:
+    """Source → what the index knows each file by: its bytes and its metadata.csv row, so that
+    editing either (a town corrected in the sidecar) re-indexes that file and nothing else."""
+    sidecar = read_sidecar(corpus_dir)
+    return {f.source: _fingerprint(f.sha256, sidecar.get(f.source)) for f in files}
 
 
 def _previous(settings: Settings, model_id: str) -> ReportIndex | None:
@@ -238,8 +244,7 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
     mid = model_id(model)
     previous = None if rebuild else _previous(settings, mid)
     old_files = previous.manifest.files if previous else {}
-    sidecar = read_sidecar(settings.corpus_dir)
-    current = {d.source: fingerprint(d.sha256, sidecar.get(d.source)) for d in documents}
+    current = fingerprints(documents, settings.corpus_dir)
 
     previous_ids: dict[str, list[int]] = {}
     for i, chunk in enumerate(previous.chunks if previous else []):
@@ -290,8 +295,7 @@ def current_index(settings: Settings, model_id: str) -> ReportIndex | None:
     except IndexUnusable:
         return None
     raws, _ = read_dir(settings.corpus_dir)
-    sidecar = read_sidecar(settings.corpus_dir)
-    return index if {r.source: fingerprint(r.sha256, sidecar.get(r.source)) for r in raws} == index.manifest.files else None
+    return index if fingerprints(raws, settings.corpus_dir) == index.manifest.files else None
 
 
 __all__ = ["BuildReport", "IndexUnusable", "ReportIndex", "build_index", "current_index", "load_index"]

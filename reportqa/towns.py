@@ -130,8 +130,7 @@ def find_towns(searcher: HybridSearcher, question: str, filters: dict | None = N
     if not term:
         return None
     allowed = searcher.allowed_ids(filters)
-    _, lexical = searcher.bm25_scores(term, allowed, 0)
-    mentions = term_mentions(index.chunks, allowed, term, head_noun(searcher, term), lexical)
+    mentions = term_mentions(index.chunks, allowed, term, head_noun(searcher, term), searcher.lexical_scores(term))
     found_sources = {index.chunks[i].source for i in mentions}
     vector = embed_query(searcher.embedder, term)
     dense_ids, dense = searcher.dense_scores(vector, allowed, 50)
