@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda
 
-from reportqa.extractive import ASKS_FIGURE, NOT_FOUND, NUMBER, SENTENCES, extractive_draft
+from reportqa.evidence import Evidence, gather
+from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft, refuse
+from reportqa.figures import has_figure
 from reportqa.llm import LLMConfig, as_unavailable, chat_model
-from reportqa.retrieve import HybridSearcher, Passage, bigrams, without
-from reportqa.towns import evidence_first, find_towns
+from reportqa.question import Understanding, years_label
+from reportqa.retrieve import HybridSearcher, Passage, bigrams
 
 CITE = re.compile(r"\s*\[(\d+)\]")
-PLACE = re.compile(r"([\u4e00-\u9fff]{1,3}(?:镇(?![区域])|乡(?![村镇])|街道))")
-NOT_A_PLACE = re.compile(r"[个些各全本该哪两三几城小老新集乡]$")  # 各镇, 老镇, 城镇 … are not names
 
 LLM_PASSAGES = 8  # what fits a small model's context with room to answer
 ATTRIBUTION_OVERLAP = 2 / 3  # share of the character pairs an uncited sentence adds to the question one passage must hold
@@ -35,7 +35,7 @@ SYSTEM_PROMPT = (
     "数字、地名、项目名必须与资料原文一致，不得编造。"
     "如果资料中没有问题要的信息，只回答「资料中未提及」，不要猜测。回答简洁，不超过五句话。"
 )
-PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", "资料：\n{context}\n\n问题：{question}")])
+PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", "资料：\n{context}\n\n问题：{question}{scope}")])
 
 
 @dataclass
@@ -59,6 +59,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # sentences the verifier removed
     latency_ms: float = 0.0
+    understanding: Understanding | None = None  # how the question was read (places, years, item)
 
     def as_json(self, id_: str = "") -> dict:
         """One line of the `ask --jsonl` contract."""
@@ -74,34 +75,13 @@ class Answer:
 
 
 def label(n: int, passage: Passage) -> str:
-    meta = passage.chunk.meta
-    where = "·".join(x for x in (meta.get("town"), meta.get("year"), meta.get("doc_type")) if x)
-    return f"[{n}]（{where}｜{passage.chunk.section}）{passage.chunk.text}"
+    return f"[{n}]（{passage.source_label()}｜{passage.chunk.section}）{passage.chunk.text}"
 
 
-# ---------------------------------------------------------------- retrieval step
-
-
-def named_places(question: str, known: set[str]) -> tuple[list[str], list[str]]:
-    """Towns the question names: those in the corpus, and any other X镇/X乡/X街道 (not in the corpus)."""
-    named = [town for town in known if town in question]
-    rest = question
-    for town in named:
-        rest = rest.replace(town, "，")
-    unknown = [p for p in PLACE.findall(rest) if not NOT_A_PLACE.search(p.removesuffix("街道").rstrip("镇乡"))]
-    return named, unknown
-
-
-def gather(searcher: HybridSearcher, question: str, filters: dict | None, k: int) -> dict:
-    """Passages for the question; a question naming towns is searched within those towns."""
-    filters = dict(filters or {})
-    towns_answer = find_towns(searcher, question, filters)
-    places, unknown = named_places(question, searcher.index.towns)
-    auto_filter = bool(places) and not filters.get("town") and not unknown
-    passages = searcher.search(question, {**filters, "town": places} if auto_filter else filters, max(k, 10))
-    if auto_filter and len(passages) < max(k, 10):  # a small report: fill up from the whole corpus, ranked after
-        passages += without(searcher.search(question, filters, max(k, 10)), passages)[: max(k, 10) - len(passages)]
-    return {"question": question, "passages": evidence_first(towns_answer, passages), "towns": towns_answer, "places": places, "unknown_places": unknown}
+def scope_note(u: Understanding) -> str:
+    """The constraints the question set, for the LLM prompt: 「（只回答 余新镇 · 2022年 的情况）」."""
+    named = u.place_names + u.reports_label + ([years_label(u.years)] if u.years else [])
+    return f"\n（只根据 {' · '.join(named)} 的资料回答；其他地方或年份的数字不能用。）" if named else ""
 
 
 # ---------------------------------------------------------------- verification
@@ -170,40 +150,44 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
 # ---------------------------------------------------------------- the chain
 
 
-def _finish(searcher: HybridSearcher, inputs: dict, backend: str) -> Answer:
-    passages, draft = inputs["passages"], inputs["draft"]
-    citable = passages[: inputs.get("citable", len(passages))]  # an LLM may cite only what it was shown
-    text, order, dropped = verify(searcher, inputs["question"], draft, citable)
+def _finish(searcher: HybridSearcher, evidence: Evidence, draft: str, passages: list[Passage], citable: int, backend: str) -> Answer:
+    u = evidence.understanding
+    text, order, dropped = verify(searcher, evidence.question, draft, passages[:citable])
     citations = [Citation(new, passages[old - 1]) for new, old in enumerate(order, 1)]
-    if citations and ASKS_FIGURE.search(inputs["question"]) and not NUMBER.search(CITE.sub("", text)):
+    if citations and u.wants_figure and u.kind not in ("which", "list") and not has_figure(CITE.sub("", text)):
         # 「产值万元，同比增长%」: a figure the scrape lost, copied without its digits, answers nothing
-        draft, citations = f"{NOT_FOUND}该项的具体数字（原文此处没有给出数值）。", []
+        draft, citations = refuse("该项的具体数字（原文此处没有给出数值）"), []
     if not citations:
-        reason = draft.strip() if draft.strip().startswith(NOT_FOUND) else f"{NOT_FOUND}与该问题直接相关的内容。"
-        return Answer(inputs["question"], reason, [], True, passages, related=passages[:3], backend=backend, dropped=dropped)
-    return Answer(inputs["question"], text, citations, False, passages, backend=backend, dropped=dropped)
+        reason = draft.strip() if draft.strip().startswith(NOT_FOUND) else refuse()
+        return Answer(evidence.question, reason, [], True, passages, related=passages[:3], backend=backend, dropped=dropped, understanding=u)
+    if u.place_names or u.reports or u.years or u.doc_types:
+        text = f"（{u.label()}）\n{text}"
+    return Answer(evidence.question, text, citations, False, passages, backend=backend, dropped=dropped, understanding=u)
 
 
-def llm_writer(llm: Runnable) -> Runnable:
-    """Numbered, labelled passages → the LLM's draft with [n] citations."""
-    context = RunnableLambda(
-        lambda inputs: {"question": inputs["question"], "context": "\n".join(label(n, p) for n, p in enumerate(inputs["passages"][:LLM_PASSAGES], 1))}
-    )
-    return RunnablePassthrough.assign(draft=context | PROMPT | llm | StrOutputParser(), citable=lambda _: LLM_PASSAGES)
+def write_extractive(searcher: HybridSearcher, evidence: Evidence) -> Answer:
+    draft, passages = extractive_draft(searcher, evidence)
+    return _finish(searcher, evidence, draft, passages, len(passages), "extractive")
+
+
+def write_with_llm(searcher: HybridSearcher, llm: Runnable, evidence: Evidence) -> Answer:
+    """The LLM writes from the numbered passages under the question's constraints; which-questions and
+    questions the corpus cannot answer are written without it, from the full scan and the reason."""
+    if evidence.refusal or evidence.which is not None:
+        return write_extractive(searcher, evidence)
+    shown = evidence.passages[:LLM_PASSAGES]
+    context = "\n".join(label(n, p) for n, p in enumerate(shown, 1))
+    chain = PROMPT | llm | StrOutputParser()
+    draft = chain.invoke({"context": context, "question": evidence.question, "scope": scope_note(evidence.understanding)})
+    return _finish(searcher, evidence, draft, evidence.passages, LLM_PASSAGES, "llm")
 
 
 def answer_chain(searcher: HybridSearcher, llm: Runnable | None = None, filters: dict | None = None, k: int = 10) -> Runnable:
-    """question → retrieve → write (LLM, or extractive without one) → verify → Answer.
-
-    Which-towns questions are always written from find_towns' scan of every document: a model that
-    sees eight passages cannot list the towns more completely than that scan.
-    """
+    """question → gather (understand, narrow, rank) → write (LLM, or extractive without one) → verify → Answer."""
     retrieve = RunnableLambda(lambda question: gather(searcher, question, filters, k))
-    extractive = RunnableLambda(lambda inputs: extractive_draft(searcher, inputs))
-    lists_towns = RunnableLambda(lambda inputs: bool(inputs["towns"] and inputs["towns"].towns))
-    write = extractive if llm is None else RunnableBranch((lists_towns, extractive), llm_writer(llm))
-    backend = "extractive" if llm is None else "llm"
-    return retrieve | write | RunnableLambda(lambda inputs: _finish(searcher, inputs, backend))
+    if llm is None:
+        return retrieve | RunnableLambda(lambda evidence: write_extractive(searcher, evidence))
+    return retrieve | RunnableLambda(lambda evidence: write_with_llm(searcher, llm, evidence))
 
 
 class Answerer:

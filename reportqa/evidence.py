@@ -1,0 +1,88 @@
+"""The retrieval step of every answer and search: read the question, narrow, rank, and say when the corpus cannot answer.
+
+A place, report or document kind the question names narrows the search; a
+year ranks the passages that speak of it first. A name the corpus does not
+hold, a year it has no material on, or a question at odds with the user's
+filters is a reason to refuse, said exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportqa.question import Understanding, years_label
+from reportqa.retrieve import CANDIDATES, HybridSearcher, Passage, without
+from reportqa.which import WhichAnswer, evidence_first, find_documents
+
+MIN_PASSAGES = 10
+
+
+@dataclass
+class Evidence:
+    question: str
+    understanding: Understanding
+    passages: list[Passage]  # ranked; a which-question's documents first
+    which: WhichAnswer | None
+    refusal: str = ""  # why the corpus cannot answer, when it cannot
+
+
+def year_tier(searcher: HybridSearcher, passage: Passage, years: set[int]) -> int:
+    """0: the passage's section speaks of an asked year; 1: its report is of that year; 2: neither."""
+    if searcher.index.chunk_years[passage.chunk.id] & years:
+        return 0
+    return 1 if passage.chunk.meta.get("year") and int(passage.chunk.meta["year"]) in years else 2
+
+
+def _has_year(searcher: HybridSearcher, filters: dict, years: set[int]) -> bool:
+    allowed = searcher.allowed_ids(filters)
+    ids = range(len(searcher.index.chunks)) if allowed is None else allowed.tolist()
+    chunks, speaks = searcher.index.chunks, searcher.index.chunk_years
+    return any(speaks[chunks[i].id] & years for i in ids)
+
+
+def refusal_reason(searcher: HybridSearcher, u: Understanding, filters: dict) -> str:
+    """What the corpus lacks for this question, in the words a user needs, or ""."""
+    if u.conflicts:
+        return "；".join(u.conflicts) + "。请调整筛选条件或问题"
+    if u.unknown_places:
+        return f"{'、'.join(u.unknown_places)}的情况（资料库中没有关于该地的材料）"
+    if u.unknown_doc_types:
+        return f"{'、'.join(u.unknown_doc_types)}（资料库中没有这类材料）"
+    if u.years and not _has_year(searcher, filters, set(u.years)):
+        where = "、".join(u.place_names + u.reports_label)
+        return f"{where}{years_label(u.years)}的情况（资料库中没有{where}{years_label(u.years)}的材料）"
+    return ""
+
+
+def ranked(searcher: HybridSearcher, u: Understanding, filters: dict, given: dict | None, k: int, mode: str, vector) -> list[Passage]:
+    """The top passages within what the question names; an asked year's passages first. A small
+    scope is filled up from the user's own filters, ranked after."""
+    want = max(k, MIN_PASSAGES)
+    passages = searcher.search(u.query, filters, CANDIDATES if u.years else want, mode, vector)
+    if u.years:
+        years = set(u.years)
+        passages = sorted(passages, key=lambda p: year_tier(searcher, p, years))[:want]
+    if len(passages) < want and filters != (given or {}):
+        passages += without(searcher.search(u.query, given, want, mode, vector), passages)[: want - len(passages)]
+    for rank, passage in enumerate(passages, 1):
+        passage.rank = rank
+    return passages
+
+
+def gather(searcher: HybridSearcher, question: str, filters: dict | None = None, k: int = 10, mode: str = "hybrid") -> Evidence:
+    u = searcher.understand(question, filters)
+    scope = u.filters(filters)
+    vector = searcher.embed(u.query)
+    refusal = refusal_reason(searcher, u, scope)
+    which = None if refusal else find_documents(searcher, u, scope, vector)
+    passages = evidence_first(which, ranked(searcher, u, scope, filters, k, mode, vector))
+    return Evidence(question, u, passages, which, refusal)
+
+
+def search_passages(searcher: HybridSearcher, query: str, filters: dict | None = None, k: int = 10, mode: str = "hybrid") -> list[Passage]:
+    """Search as staff use it, through the same step as answers: names narrow, years rank, a
+    which-question lists every matching document's evidence first."""
+    passages = gather(searcher, query, filters, k, mode).passages[:k]
+    for rank, passage in enumerate(passages, 1):
+        passage.rank = rank
+    return passages

@@ -1,0 +1,100 @@
+"""Figures in every form reports write them: 4.8亿元, 1 310万人, 百分之二十一点七, 七百六十六亿四千万元.
+
+A figure question is answered by the sentence that states the asked item with
+its figure, and a figure the scrape lost (「产值万元，同比增长%」) must be told
+apart from one written in Chinese numerals. Both need one reader of numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+CN_BIG_UNITS = {"万": 10**4, "亿": 10**8}
+CN_NUMERAL = "〇零○一二三四五六七八九两十百千万亿"
+ARABIC = r"\d+(?:[ ,]\d{3})*(?:\.\d+)?"
+FIGURE = re.compile(rf"{ARABIC}|百分之[{CN_NUMERAL}点]+|[{CN_NUMERAL}][{CN_NUMERAL}点]*")
+MEASURE_WORDS = set("年元人个户家项所座条次倍亩吨岁名位%届")
+# Units a lost figure leaves behind: 「产值万元」「增长%」 (a digit should stand right before them).
+STRIPPED = re.compile(rf"(?<![\d{CN_NUMERAL}.％%])(?:万元|亿元|万人|万吨|万亩|%)")
+
+
+@dataclass(frozen=True)
+class Figure:
+    text: str
+    value: float
+    start: int
+    end: int
+
+
+def chinese_number(text: str) -> float | None:
+    """一九九七 → 1997, 七百六十六亿四千万 → 76640000000, 二十一点七 → 21.7; None if it is not a number."""
+    if not text or any(c not in CN_NUMERAL + "点" for c in text):
+        return None
+    whole, _, fraction = text.partition("点")
+    if fraction and not all(c in CN_DIGITS for c in fraction):
+        return None
+    if whole and all(c in CN_DIGITS for c in whole) and len(whole) > 1:  # digit by digit: 一九九七, 二〇二二
+        value = float("".join(str(CN_DIGITS[c]) for c in whole))
+    else:
+        value = _positional(whole) if whole else 0.0
+        if value is None:
+            return None
+    if fraction:
+        value += float("0." + "".join(str(CN_DIGITS[c]) for c in fraction))
+    return value
+
+
+def _positional(text: str) -> float | None:
+    total, section, digit = 0, 0, None
+    for c in text:
+        if c in CN_DIGITS:
+            if digit is not None:
+                return None  # two digits in a row inside a positional number
+            digit = CN_DIGITS[c]
+        elif c in CN_SMALL_UNITS:
+            section += (1 if digit is None else digit) * CN_SMALL_UNITS[c]
+            digit = None
+        else:  # 万 / 亿
+            section += digit or 0
+            if section == 0 and total == 0:
+                return None
+            total = (total + section) * CN_BIG_UNITS[c] if CN_BIG_UNITS[c] > 10**4 else total + section * CN_BIG_UNITS[c]
+            section, digit = 0, None
+    return float(total + section + (digit or 0))
+
+
+def figures(text: str) -> list[Figure]:
+    """Every number the text states, Arabic or Chinese."""
+    found = []
+    for match in FIGURE.finditer(text):
+        raw = match.group(0)
+        if raw[0].isdigit():
+            value = float(raw.replace(" ", "").replace(",", ""))
+        else:
+            value = chinese_number(raw.removeprefix("百分之"))
+            if value is None or not _reads_as_figure(raw, text, match.end()):
+                continue
+        found.append(Figure(raw, value, match.start(), match.end()))
+    return found
+
+
+def _reads_as_figure(raw: str, text: str, end: int) -> bool:
+    """A run of Chinese numerals is a figure when it is a percentage, positional (七百六十六), or a
+    count or year before a measure word (三个, 一九九七年); 「一是」「千方百计」「十分重要」 are words."""
+    if raw.startswith("百分之"):
+        return True
+    if len(raw) > 1 and any(c in raw for c in "十百千万亿点"):
+        return not (raw.startswith("十分") or raw.startswith("千万"))
+    return text[end : end + 1] in MEASURE_WORDS and raw[-1] in CN_DIGITS
+
+
+def has_figure(text: str) -> bool:
+    return bool(figures(text))
+
+
+def stripped_figure(text: str) -> bool:
+    """A unit with its number lost (「高新技术产业产值万元」): the 004 scrape did this to many figures."""
+    return bool(STRIPPED.search(text))

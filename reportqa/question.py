@@ -1,0 +1,214 @@
+"""What a question asks: which places, reports, years and document kinds it names, and what about.
+
+Everything named is matched against the corpus's own catalog (metadata) and
+vocabulary, not against lists of phrasings, so 「凤桥去年规上产值」, 「十五大报告」
+or 「乌镇」 are read the same way in any corpus. What is left after the names
+is the item asked about. The only word lists here are Chinese's closed
+classes: interrogatives, and the nouns that stand for places, documents and
+years in 「哪些地方／哪几份材料／哪几年」.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, ordinals
+from reportqa.ingest.meta import DOC_TYPES
+from reportqa.lexicon import Tokenizer
+from reportqa.periods import ABSOLUTE, PLAN, RANGE, RELATIVE_WORDS, SPAN_WORDS, years_in
+
+PLACE_NOUNS = "乡镇|镇街|街镇|镇|乡|街道|地方|地区|区县|县区|县|区|市|省|单位"
+DOCUMENT_NOUNS = "报告|材料|文件|文档|资料|份|篇|次|届|年份|年|党代会|大会"
+WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么)(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
+MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
+YES_NO = re.compile(r"有没有|是否|有无|吗")
+FIGURE = re.compile(r"多少|多大|多高|多长|多快|多远|几成|百分之几|比例|比重|占比|增幅|增速|(?<!哪)几(?=[个家项所座条次人户亩倍年万千百十元名位届%])")
+LIST = re.compile(r"怎么|怎样|如何|咋|哪些|哪几|有什么|有啥|都有|干了|做了|搞了|讲了|说了|内容|概括|总结|归纳|介绍|措施|举措|做法|办法|路径|任务|重点|方面|亮点|成效|成绩")
+COMPARE = re.compile(r"和|与|跟|同|及|、|比|对比|相比|比较|区别|不同|差别|差异|变化|谁|哪个更|哪个多|哪个高")
+# Closed word classes that say how something is asked, not what about (jieba part-of-speech flags).
+SCAFFOLD_FLAGS = {"r", "y", "u", "uj", "ul", "uz", "ug", "uv", "ud", "p", "c", "x", "w", "e", "o", "d", "q", "f", "t"}
+SCAFFOLD_WORDS = re.compile(r"^(是|有|在|要|会|能|搞|干|讲|说|提|请问|请|一下|这个|那个|报告|材料|文件|文档|资料)$|哪|什么|啥|咋|几|多少|怎")
+WORDLIKE = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
+PLACE_SUFFIX_WORD = re.compile(r"^(镇|乡|街道|县|区|市|省)$")
+
+
+@dataclass
+class Understanding:
+    question: str
+    kind: str = "fact"  # which | figure | list | compare | fact
+    item: str = ""  # what is asked about, without names, years and scaffolding
+    places: dict[str, list[str]] = field(default_factory=dict)  # field → values named (town → [凤桥镇])
+    unknown_places: list[str] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)  # sources named by title (十五大 → cpc15.txt)
+    reports_label: list[str] = field(default_factory=list)  # those reports as users know them
+    years: list[int] = field(default_factory=list)
+    year_words: list[str] = field(default_factory=list)  # as written: 去年, 十四五
+    doc_types: list[str] = field(default_factory=list)
+    unknown_doc_types: list[str] = field(default_factory=list)
+    which_towns: bool = False  # a which-question over towns (哪个镇), not over documents or years
+    yes_no: bool = False
+    wants_figure: bool = False
+    wants_list: bool = False
+    conflicts: list[str] = field(default_factory=list)  # the question against the filters the user set
+    query: str = ""  # the question with relative years written out, for retrieval
+
+    @property
+    def place_names(self) -> list[str]:
+        return [value for values in self.places.values() for value in values]
+
+    def filters(self, given: Mapping | None = None) -> dict[str, list[str]]:
+        """The user's filters narrowed by what the question names (a conflict leaves the user's)."""
+        out = {k: _as_list(v) for k, v in (given or {}).items() if v}
+        named = {**self.places, "doc_type": self.doc_types, "source": self.reports}
+        for key, values in named.items():
+            if values and not out.get(key):
+                out[key] = list(values)
+        return out
+
+    def label(self) -> str:
+        """「按 余新镇 · 2022年 · 规上工业产值 理解」: shown with the answer so a misreading is visible."""
+        parts = self.place_names + self.reports_label + [years_label(self.years)] + self.doc_types + [self.item]
+        return "按 " + " · ".join(p for p in parts if p) + " 理解"
+
+
+def _as_list(value) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+def years_label(years: list[int]) -> str:
+    if not years:
+        return ""
+    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}–{years[-1]}年"
+    return "、".join(f"{y}年" for y in years)
+
+
+def _match_places(question: str, catalog: Catalog) -> tuple[dict[str, list[str]], str]:
+    """Catalog places the question names, longest alias first; returns them and the question with them blanked."""
+    places: dict[str, list[str]] = {}
+    rest = question
+    for alias in sorted(catalog.places, key=len, reverse=True):
+        if alias in rest:
+            rest = rest.replace(alias, "＿" * len(alias))
+            for field_name, value in catalog.places[alias]:
+                if value not in places.setdefault(field_name, []):
+                    places[field_name].append(value)
+    return {f: places[f] for f in PLACE_FIELDS if places.get(f)}, rest
+
+
+def _narrowest(places: dict[str, list[str]]) -> dict[str, list[str]]:
+    """凤桥镇 and 南湖区 both named: the town decides (the county only restates where it is)."""
+    for name in PLACE_FIELDS:
+        if places.get(name):
+            return {name: places[name]}
+    return {}
+
+
+def _unknown_places(tagged: list[tuple[str, str]], known_word: Callable[[str], bool]) -> list[str]:
+    """Place names (jieba's ns, or a name before 镇/乡/街道/县/区/市) that the corpus never mentions."""
+    found = []
+    for i, (word, flag) in enumerate(tagged):
+        if "＿" in word or len(word) < 2:
+            continue
+        suffix = tagged[i + 1][0] if i + 1 < len(tagged) and PLACE_SUFFIX_WORD.match(tagged[i + 1][0]) else ""
+        if (flag == "ns" or (suffix and flag not in SCAFFOLD_FLAGS | {"m", "v", "a", "vn"})) and not known_word(word):
+            found.append(word + suffix)
+    return found
+
+
+def _doc_types(question: str, catalog: Catalog) -> tuple[list[str], list[str]]:
+    """Document kinds named: those the corpus has, and known kinds it lacks (工作总结 with no summaries)."""
+    named, missing = [], []
+    for kind in sorted(set(catalog.doc_types) | set(DOC_TYPES) - {"其他"}, key=len, reverse=True):
+        head = kind.removesuffix("报告")
+        if kind in question or (len(head) >= 3 and head in question):
+            (named if kind in catalog.doc_types else missing).append(kind)
+    return named, missing
+
+
+def _kind(question: str, u: Understanding) -> str:
+    named = len(u.place_names) + len(u.reports) + (len(u.years) if len(u.years) <= 3 else 0)
+    if WHICH.search(question) or (MENTION.search(question) and YES_NO.search(question)):
+        return "which"
+    if named >= 2 and COMPARE.search(question):
+        return "compare"
+    if u.wants_figure:
+        return "figure"
+    return "list" if u.wants_list else "fact"
+
+
+def _item(tagged: list[tuple[str, str]], which: bool) -> str:
+    """The words left when names, years, interrogatives and particles are taken out."""
+    kept = []
+    for word, flag in tagged:
+        if "＿" in word or SCAFFOLD_WORDS.search(word) or (flag in SCAFFOLD_FLAGS and flag != "x") or not WORDLIKE.search(word):
+            continue
+        if flag == "a" and len(word) == 1:  # 高 / 多 in 「哪个高」
+            continue
+        if flag == "m" and not any(c.isdigit() or c in "〇零一二三四五六七八九十百千万亿两" for c in word.replace("几", "")):
+            continue
+        if which and (MENTION.fullmatch(word) or re.fullmatch(PLACE_NOUNS + "|" + DOCUMENT_NOUNS, word)):
+            continue
+        kept.append(word)
+    return "".join(kept).strip("的了")
+
+
+def _blank(pattern: re.Pattern[str], text: str) -> tuple[str, list[str]]:
+    found = [m.group(0) for m in pattern.finditer(text)]
+    return pattern.sub(lambda m: "＿" * len(m.group(0)), text), found
+
+
+def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word: Callable[[str], bool], filters: Mapping | None = None) -> Understanding:
+    """Read a question against the corpus: names become filters, years a preference, the rest the item."""
+    question = question.strip()
+    u = Understanding(question)
+    all_places, rest = _match_places(question, catalog)
+    u.places = _narrowest(all_places)
+    u.doc_types, u.unknown_doc_types = _doc_types(question, catalog)
+    u.reports = sorted({s for n in ordinals(question) for s in catalog.by_ordinal.get(n, [])})
+    u.reports_label = [catalog.reports[s].label() for s in u.reports]
+    scope = catalog.in_scope(u.filters(filters))
+    reference = catalog.newest_year(scope) or catalog.newest_year(catalog.reports.values())
+    u.years = sorted(years_in(rest, reference))
+    for pattern in (RANGE, ABSOLUTE, RELATIVE_WORDS, SPAN_WORDS, PLAN, ORDINAL):
+        rest, words = _blank(pattern, rest)
+        u.year_words += [w for w in words if w and pattern is not ORDINAL]
+    u.query = question
+    for word in u.year_words:
+        if not ABSOLUTE.fullmatch(word) and len(u.years) == 1:
+            u.query = u.query.replace(word, f"{u.years[0]}年")
+    for kind in u.doc_types + u.unknown_doc_types:
+        for words in (kind, kind.removesuffix("报告")):
+            rest = rest.replace(words, "＿" * len(words))
+    which_span = WHICH.search(rest)
+    if which_span:
+        rest = rest[: which_span.start()] + "＿" * len(which_span.group(0)) + rest[which_span.end() :]
+    tagged = tokenizer.tagged(rest)
+    u.unknown_places = _unknown_places(tagged, known_word)
+    u.wants_figure = bool(FIGURE.search(question))
+    u.wants_list = bool(LIST.search(question))
+    u.yes_no = bool(YES_NO.search(question))
+    u.kind = _kind(question, u)
+    u.which_towns = bool(which_span and re.fullmatch(r"乡镇|镇街|街镇|镇|乡|街道", which_span.group(1)))
+    u.item = _item(tagged, u.kind == "which")
+    u.conflicts = conflicts(u, filters)
+    return u
+
+
+FIELD_LABELS = {"town": "镇/街道", "county": "县/区", "city": "市", "province": "省", "doc_type": "文档类型", "year": "年份"}
+
+
+def conflicts(u: Understanding, filters: Mapping | None) -> list[str]:
+    """「问题问的是余新镇，筛选条件是 镇/街道=凤桥镇」: never resolved silently either way."""
+    given = {k: _as_list(v) for k, v in (filters or {}).items() if v}
+    out = []
+    named = {**u.places, "doc_type": u.doc_types, "year": [str(y) for y in u.years] if len(u.years) <= 3 else []}
+    for key, values in named.items():
+        wanted = given.get(key)
+        if values and wanted and not set(values) & set(wanted):
+            out.append(f"问题问的是{'、'.join(values)}，但筛选条件是 {FIELD_LABELS.get(key, key)}={'、'.join(wanted)}")
+    return out

@@ -1,0 +1,134 @@
+"""「哪个镇提到未来社区」「哪几次党代会报告讲到依法治国」: answered over every document, not the top k.
+
+A top-k list can miss a document whose mention is short, so these questions
+scan every document in scope for the item asked about, verbatim or reworded
+(严禁秸秆焚烧 for 秸秆禁烧 or 焚烧秸秆), and list each matching document — by
+issuer and year, so one issuer's yearly reports stay apart — with the passage
+that mentions it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from reportqa.catalog import Report
+from reportqa.lexicon import STOPWORDS
+from reportqa.question import Understanding
+from reportqa.retrieve import HybridSearcher, Passage, without
+
+QUOTED_TERM = re.compile(r"[“「\"'‘『]([^”」\"'’』]{2,16})[”」\"'’』]")
+PER_DOCUMENT = 2
+CLAUSE = re.compile(r"[^，。；！？、：\n“”「」（）()《》]+")
+SENTENCE = re.compile(r"[^。！？；\n]+")
+NEAR_SLACK = 2  # a reworded mention may spread the term's characters over this many more
+NEAR_MIN_LENGTH = 4  # shorter terms reworded match too much by chance
+HEAD_MIN_LENGTH = 4  # 农村文化礼堂 → 文化礼堂; a two-character head (农田, 社区) is too common
+
+
+@dataclass
+class DocumentMention:
+    report: Report
+    passages: list[Passage] = field(default_factory=list)
+    wording: str = ""  # the words that matched: the term itself or a reworded clause
+
+
+@dataclass
+class WhichAnswer:
+    term: str
+    documents: list[DocumentMention]
+    over_towns: bool = False  # 「哪个镇」: each town once, not each report
+
+    def evidence(self) -> list[Passage]:
+        """Every document's first passage, then their second ones, so a short list still names each."""
+        return [d.passages[n] for n in range(PER_DOCUMENT) for d in self.documents if n < len(d.passages)]
+
+
+def which_term(u: Understanding) -> str:
+    """The thing asked about: a quoted term, else the question's item."""
+    quoted = QUOTED_TERM.search(u.question)
+    return quoted.group(1) if quoted else u.item
+
+
+def near_mention(term: str, text: str, head: str = "") -> str:
+    """The term's characters reordered within one clause (秸秆禁烧 / 严禁秸秆焚烧, 美丽生态 /
+    生态环境美丽), or its head noun alone (农村文化礼堂 / 村级数字文化礼堂 → 文化礼堂); "" if neither."""
+    if head and head in text:
+        return head
+    if len(term) < NEAR_MIN_LENGTH or not all(c in text for c in set(term)):
+        return ""
+    need, width = Counter(term), len(term) + NEAR_SLACK
+    for clause in CLAUSE.findall(text):
+        if not all(c in clause for c in need):
+            continue
+        for start in range(max(1, len(clause) - len(term) + 1)):
+            if Counter(clause[start : start + width]) >= need:
+                return clause
+    return ""
+
+
+def cooccurring(words: list[str], text: str) -> str:
+    """The first sentence holding every word, in any order (焚烧 + 秸秆 in 「严禁秸秆焚烧」)."""
+    if len(words) < 2 or not all(w in text for w in words):
+        return ""
+    return next((s for s in SENTENCE.findall(text) if all(w in s for w in words)), "")
+
+
+def head_noun(searcher: HybridSearcher, term: str) -> str:
+    """For a modifier + noun term (农村 + 文化礼堂), the noun when it is long enough to stand alone:
+    Chinese compounds end in their head."""
+    words = searcher.index.tokenizer.words(term)
+    return words[1] if len(words) == 2 and len(words[1]) >= HEAD_MIN_LENGTH else ""
+
+
+def content_words(searcher: HybridSearcher, term: str) -> list[str]:
+    """The term's words that the corpus uses, stopwords aside: what a reworded mention must hold."""
+    words = [w for w in searcher.index.tokenizer.words(term) if w not in STOPWORDS and searcher.index.knows(w)]
+    return list(dict.fromkeys(words))
+
+
+def mention_in(term: str, words: list[str], head: str, text: str) -> str:
+    """How a document's text mentions the term: verbatim, reordered in a clause, by its words in
+    one sentence, or by its head noun; "" when it does not."""
+    if term in text:
+        return term
+    return near_mention(term, text, "") or cooccurring(words, text) or (head if head and head in text else "")
+
+
+def find_documents(searcher: HybridSearcher, u: Understanding, filters: dict, vector: np.ndarray) -> WhichAnswer | None:
+    """Every document in scope that mentions the item, each with its best passages."""
+    term = which_term(u)
+    if u.kind != "which" or not term:
+        return None
+    index = searcher.index
+    scope = [r for r in index.catalog.in_scope(filters) if r.town or not u.which_towns]
+    if u.years:
+        scope = [r for r in scope if r.year in u.years] or scope
+    words, head = content_words(searcher, term), head_noun(searcher, term)
+    found: list[DocumentMention] = []
+    for report in scope:
+        wording = mention_in(term, words, head, index.documents[report.source].text)
+        if not wording:
+            continue
+        ids = [i for i in index.chunks_by_source[report.source] if wording in index.chunks[i].text]
+        ids = ids or [i for i in index.chunks_by_source[report.source] if mention_in(term, words, head, index.chunks[i].text)]
+        if not ids:
+            continue
+        cosine = index.vectors[ids] @ vector
+        best = [ids[j] for j in np.argsort(-cosine, kind="stable")[:PER_DOCUMENT]]
+        passages = [Passage(index.chunks[i], float(index.vectors[i] @ vector), float(index.vectors[i] @ vector), 0.0) for i in best]
+        found.append(DocumentMention(report, passages, wording))
+    found.sort(key=lambda d: (d.wording != term, d.report.issuer, d.report.year or 0))
+    return WhichAnswer(term, found, over_towns=u.which_towns)
+
+
+def evidence_first(found: WhichAnswer | None, passages: list[Passage]) -> list[Passage]:
+    """The documents' evidence, then the ranked passages it does not already hold (keeping their scores)."""
+    if not found or not found.documents:
+        return passages
+    ranked = {p.chunk.id: p for p in passages}
+    evidence = [ranked.get(p.chunk.id, p) for p in found.evidence()]
+    return evidence + without(passages, evidence)
