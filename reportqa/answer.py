@@ -142,9 +142,13 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
             else:
                 dropped.append(sentence)
         lines.append("".join(kept))
-    renumber = {old: new for new, old in enumerate(order, 1)}
-    text = "\n".join(line for line in lines if line)
-    return CITE.sub(lambda m: f"[{renumber[int(m.group(1))]}]", text), order, dropped
+    return renumber("\n".join(line for line in lines if line), order), order, dropped
+
+
+def renumber(text: str, order: list[int]) -> str:
+    """Citations numbered 1, 2, … in the order of `order` (the passages' numbers as drafted)."""
+    new = {old: n for n, old in enumerate(order, 1)}
+    return CITE.sub(lambda m: f"[{new[int(m.group(1))]}]", text)
 
 
 # ---------------------------------------------------------------- the chain
@@ -152,7 +156,12 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
 
 def _finish(searcher: HybridSearcher, evidence: Evidence, draft: str, passages: list[Passage], citable: int, backend: str) -> Answer:
     u = evidence.understanding
-    text, order, dropped = verify(searcher, evidence.question, draft, passages[:citable])
+    if evidence.which is not None:
+        # The listing is the full scan itself, metadata and verbatim quotes: nothing was composed to check.
+        order, dropped = list(dict.fromkeys(int(n) for n in CITE.findall(draft))), []
+        text = renumber(draft, order)
+    else:
+        text, order, dropped = verify(searcher, evidence.question, draft, passages[:citable])
     citations = [Citation(new, passages[old - 1]) for new, old in enumerate(order, 1)]
     if citations and u.wants_figure and u.kind not in ("which", "list") and not has_figure(CITE.sub("", text)):
         # 「产值万元，同比增长%」: a figure the scrape lost, copied without its digits, answers nothing

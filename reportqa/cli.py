@@ -137,10 +137,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """Score retrieval, which-towns, answers and the refusal gate against the gold set; write eval/reports."""
+    """Score retrieval, which-questions, answers and the refusal gate against the gold set; write eval/reports."""
     import time
 
-    from reportqa.evaluation import answers_markdown, first_per_type, load_gold, retrieval_markdown, run_evaluation, write_report
+    from reportqa.evaluation import answers_markdown, load_gold, retrieval_markdown, run_evaluation, select, write_report
+    from reportqa.evaluation.gold import assemble_corpus, available_corpora
     from reportqa.llm import LLMConfig, LLMUnavailable
 
     llm_config = None
@@ -153,12 +154,17 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if llm_config.backend == "extractive":
             print("未配置大模型（REPORTQA_LLM），只评测摘录式回答", file=sys.stderr)
             llm_config = None
-    gold = first_per_type(load_gold(args.gold), args.per_type) if args.per_type else load_gold(args.gold)
+    corpora = available_corpora()
+    gold = select(load_gold(args.gold), args.half or "", args.per_type or 0, list(corpora))
+    # The gold corpora in one index of their own, beside the product's, built like any corpus.
+    home = settings.index_dir.with_name(settings.index_dir.name + "-eval")
+    settings = settings.with_(corpus_dir=assemble_corpus(corpora, home / "corpus"), index_dir=home / "index")
+    print(f"评测语料：{'、'.join(corpora)}；{len(gold)} 个问题；索引 {settings.index_dir}", file=sys.stderr)
     started = time.perf_counter()
     searcher = _searcher(settings)
     opened = time.perf_counter() - started
     results = run_evaluation(
-        searcher, gold, settings.embed_model, answers=args.answers, llm_config=llm_config,
+        searcher, gold, settings.embed_model, half=args.half or "", answers=args.answers, llm_config=llm_config,
         log=lambda message: print(message, file=sys.stderr),
     )
     results.timings["open_index_s"] = opened
@@ -205,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--answers", action=argparse.BooleanOptionalAction, default=True, help="是否评测回答（--no-answers 只评检索）")
     evaluate.add_argument("--llm", action="store_true", help="同时评测环境变量配置的大模型后端（REPORTQA_LLM）")
     evaluate.add_argument("--per-type", type=int, metavar="N", help="每类只取前 N 题（本地大模型慢时用）")
+    evaluate.add_argument("--half", choices=("dev", "test"), help="只评测开发集或测试集（默认两半都评，分开报告）")
     evaluate.set_defaults(run=cmd_eval)
 
     serve = commands.add_parser("serve", help="启动网页界面（问答、检索、文档、评测）；索引缺失或过期时先建索引")

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from reportqa.periods import absolute_years
 from reportqa.question import Understanding, years_label
 from reportqa.retrieve import CANDIDATES, HybridSearcher, Passage, without
 from reportqa.which import WhichAnswer, evidence_first, find_documents
@@ -23,6 +26,7 @@ class Evidence:
     understanding: Understanding
     passages: list[Passage]  # ranked; a which-question's documents first
     which: WhichAnswer | None
+    vector: np.ndarray  # the question's embedding, computed once for search and for the writer
     refusal: str = ""  # why the corpus cannot answer, when it cannot
 
 
@@ -34,10 +38,12 @@ def year_tier(searcher: HybridSearcher, passage: Passage, years: set[int]) -> in
 
 
 def _has_year(searcher: HybridSearcher, filters: dict, years: set[int]) -> bool:
+    """Does any passage in scope speak of one of the years, by its section or in its text (a 2021
+    report's 「到2026年」 target)?"""
     allowed = searcher.allowed_ids(filters)
     ids = range(len(searcher.index.chunks)) if allowed is None else allowed.tolist()
     chunks, speaks = searcher.index.chunks, searcher.index.chunk_years
-    return any(speaks[chunks[i].id] & years for i in ids)
+    return any(speaks[chunks[i].id] & years or absolute_years(chunks[i].text) & years for i in ids)
 
 
 def refusal_reason(searcher: HybridSearcher, u: Understanding, filters: dict) -> str:
@@ -76,7 +82,7 @@ def gather(searcher: HybridSearcher, question: str, filters: dict | None = None,
     refusal = refusal_reason(searcher, u, scope)
     which = None if refusal else find_documents(searcher, u, scope, vector)
     passages = evidence_first(which, ranked(searcher, u, scope, filters, k, mode, vector))
-    return Evidence(question, u, passages, which, refusal)
+    return Evidence(question, u, passages, which, vector, refusal)
 
 
 def search_passages(searcher: HybridSearcher, query: str, filters: dict | None = None, k: int = 10, mode: str = "hybrid") -> list[Passage]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportqa.evidence import Evidence
-from reportqa.figures import figures, stripped_figure
+from reportqa.figures import has_figure, stripped_figure
 from reportqa.ingest import Chunk
 from reportqa.question import Understanding
 from reportqa.retrieve import HybridSearcher, Passage, bigrams
@@ -32,7 +32,7 @@ LIST_LEAD = re.compile(r"^[一二三四五六七八九十]是")
 CLAUSE = re.compile(r"[，；、：]")
 
 TOP_PASSAGES = 6  # sentences are drawn from these
-SEMANTIC_CANDIDATES = 16  # the best by terms are embedded and compared with the question
+SEMANTIC_CANDIDATES = 8  # the best by terms are embedded and compared with the question
 MAX_FACT_SENTENCES = 3
 MAX_POINTS = 8
 REDUNDANT_BIGRAMS = 0.5  # MMR: a sentence sharing this share of bigrams with a chosen one adds nothing
@@ -41,6 +41,24 @@ REDUNDANT_BIGRAMS = 0.5  # MMR: a sentence sharing this share of bigrams with a 
 # dev half (eval/reports/answers.md).
 MIN_DISTINCTIVE = 0.5
 MIN_MEANING = 0.88
+
+
+@dataclass
+class Reading:
+    """What the writer makes of the evidence before choosing sentences."""
+
+    weights: dict[str, float]  # the item's terms by idf
+    top: list[Passage]
+    pool: list[Candidate]  # best first
+    held: float  # share of the distinctive weight the best of the top 5 passages holds
+
+    @property
+    def meaning(self) -> float:
+        return self.pool[0].meaning if self.pool else 0.0
+
+    def lacks_evidence(self) -> bool:
+        """Neither the item's distinctive words nor a sentence close in meaning: refuse."""
+        return not self.pool or (self.held < MIN_DISTINCTIVE and self.meaning < MIN_MEANING)
 
 
 @dataclass
@@ -100,11 +118,10 @@ def cited(sentence: str, n: int) -> str:
 
 
 def _states_figure(sentence: str, weights: dict[str, float]) -> bool:
-    """Does the clause about the asked item carry a figure (or the one after it, for 「…，增长8%」)?"""
+    """Does the clause about the asked item state a quantity (not only a year or an ordinal)?"""
     clauses = CLAUSE.split(sentence)
     fits = [coverage(weights, c) for c in clauses]
-    best = max(range(len(clauses)), key=fits.__getitem__)
-    return any(figures(c) for c in clauses[best : best + 2])
+    return has_figure(clauses[max(range(len(clauses)), key=fits.__getitem__)])
 
 
 def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list[Passage], weights: dict[str, float], vector) -> list[Candidate]:
@@ -158,7 +175,7 @@ def which_draft(found: WhichAnswer, passages: list[Passage]) -> str:
     def names(documents) -> str:
         return "、".join(f"{_short_label(d, found)}[{number[d.passages[0].chunk.id]}]" for d in documents)
 
-    unit = "个镇街" if found.over_towns else "份材料"
+    unit = ("个镇街" if all(d.report.town for d in found.documents) else "个地方") if found.over_towns else "份材料"
     count = len({d.report.issuer for d in found.documents}) if found.over_towns else len(found.documents)
     lines = [f"资料中共有 {count} {unit}提到「{found.term}」" + (f"：{names(verbatim)}。" if verbatim else "。")]
     if reworded:
@@ -189,34 +206,51 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
         return which_draft(evidence.which, passages), passages
     if not passages:
         return refuse(), passages
-    weights = term_weights(searcher, u.item or u.query)
-    vector = searcher.embed(u.query)
-    top = passages[:TOP_PASSAGES]
-    pool = candidates(searcher, passages, top, weights, vector)
-    core = distinctive(searcher, weights)
-    held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
-    if not pool or (held < MIN_DISTINCTIVE and pool[0].meaning < MIN_MEANING):
+    reading = read(searcher, evidence)
+    if reading.lacks_evidence():
         return refuse(), passages
+    pool = reading.pool
     if u.kind == "compare":
-        return compare_draft(searcher, evidence, weights, vector)
+        return compare_draft(searcher, evidence, reading.weights)
     if u.wants_figure and u.kind != "list":
-        return figure_draft(pool, weights, top), passages
+        return figure_draft(pool), passages
+    if u.wants_person:
+        return person_draft(searcher, u, pool), passages
     if u.kind == "list":
-        return list_draft(searcher, evidence, pool, weights)
+        return list_draft(searcher, evidence, pool, reading.weights)
     floor = 0.85 * pool[0].score
     return "".join(cited(c.text, c.n) for c in mmr(pool, MAX_FACT_SENTENCES, floor)), passages
 
 
-def figure_draft(pool: list[Candidate], weights: dict[str, float], top: list[Passage]) -> str:
-    """The sentence stating the item with its figure; 「原文此处没有给出数值」 only where the item
-    appears with its figure stripped (「产值万元」)."""
-    stating = [c for c in pool if c.figure]
-    if stating:
-        best = stating[0]
-        return "".join(cited(c.text, c.n) for c in mmr(stating, 2, 0.9 * best.score))
-    if any(stripped_figure(c.text) and c.terms >= MIN_DISTINCTIVE for c in pool):
-        return refuse("该项的具体数字（原文此处没有给出数值）")
+def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
+    u, passages = evidence.understanding, evidence.passages
+    weights = term_weights(searcher, u.item or u.query)
+    top = passages[:TOP_PASSAGES]
+    pool = candidates(searcher, passages, top, weights, evidence.vector)
+    core = distinctive(searcher, weights)
+    held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
+    return Reading(weights, top, pool, held)
+
+
+def figure_draft(pool: list[Candidate]) -> str:
+    """The best sentence stating the item with its figure. Where the best sentence about the item
+    has its figure stripped (「产值万元」, lost in conversion), say the source gives no value."""
+    for candidate in pool:
+        if candidate.figure:
+            stating = [c for c in pool if c.figure]
+            return "".join(cited(c.text, c.n) for c in mmr(stating, 2, 0.9 * candidate.score))
+        if stripped_figure(candidate.text) and candidate.terms >= MIN_DISTINCTIVE:
+            return refuse("该项的具体数字（原文此处没有给出数值）")
     return refuse("该项的具体数字")
+
+
+def person_draft(searcher: HybridSearcher, u: Understanding, pool: list[Candidate]) -> str:
+    """「…是谁」: the best sentence naming a person (jieba's nr, not a place the corpus knows)."""
+    for candidate in pool[:SEMANTIC_CANDIDATES]:
+        names = [w for w, flag in searcher.index.tokenizer.tagged(candidate.text) if flag == "nr" and w not in u.question]
+        if any(not searcher.index.catalog.places.get(name) for name in names):
+            return cited(candidate.text, candidate.n)
+    return refuse("相关人员的姓名")
 
 
 def list_draft(searcher: HybridSearcher, evidence: Evidence, pool: list[Candidate], weights: dict[str, float]) -> tuple[str, list[Passage]]:
@@ -259,11 +293,11 @@ def section_points(searcher: HybridSearcher, top: Chunk, weights: dict[str, floa
     return list(points.items())
 
 
-def compare_draft(searcher: HybridSearcher, evidence: Evidence, weights: dict[str, float], vector) -> tuple[str, list[Passage]]:
+def compare_draft(searcher: HybridSearcher, evidence: Evidence, weights: dict[str, float]) -> tuple[str, list[Passage]]:
     """Every side the question names (places, reports or years), each searched on its own and
     answered with its best sentences under its label."""
     u: Understanding = evidence.understanding
-    passages = list(evidence.passages)
+    passages, vector = list(evidence.passages), evidence.vector
     lines = []
     for label, side in sides(u):
         found = searcher.search(u.query, {**u.filters(), **side}, 3, query_vector=vector)

@@ -91,8 +91,18 @@ def _reads_as_figure(raw: str, text: str, end: int) -> bool:
     return text[end : end + 1] in MEASURE_WORDS and raw[-1] in CN_DIGITS
 
 
+def amounts(text: str) -> list[Figure]:
+    """The figures that state a quantity: a year (2022年, 二〇二二年), an ordinal (第二项) or a
+    plan's name (十四五) answers no 「多少」."""
+    return [f for f in figures(text) if not (_is_year(f, text) or text[f.start - 1 : f.start] == "第" or text[f.end : f.end + 1] == "五")]
+
+
+def _is_year(figure: Figure, text: str) -> bool:
+    return 1900 <= figure.value <= 2100 and figure.value.is_integer() and text[figure.end : figure.end + 1] in "年－-—至到" and figure.end < len(text)
+
+
 def has_figure(text: str) -> bool:
-    return bool(figures(text))
+    return bool(amounts(text))
 
 
 def stripped_figure(text: str) -> bool:

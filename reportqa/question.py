@@ -23,13 +23,14 @@ PLACE_NOUNS = "乡镇|镇街|街镇|镇|乡|街道|地方|地区|区县|县区|�
 DOCUMENT_NOUNS = "报告|材料|文件|文档|资料|份|篇|次|届|年份|年|党代会|大会"
 WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么)(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
 MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
+PERSON = re.compile(r"谁|名字|姓名|叫什么")
 YES_NO = re.compile(r"有没有|是否|有无|吗")
 FIGURE = re.compile(r"多少|多大|多高|多长|多快|多远|几成|百分之几|比例|比重|占比|增幅|增速|(?<!哪)几(?=[个家项所座条次人户亩倍年万千百十元名位届%])")
 LIST = re.compile(r"怎么|怎样|如何|咋|哪些|哪几|有什么|有啥|都有|干了|做了|搞了|讲了|说了|内容|概括|总结|归纳|介绍|措施|举措|做法|办法|路径|任务|重点|方面|亮点|成效|成绩")
 COMPARE = re.compile(r"和|与|跟|同|及|、|比|对比|相比|比较|区别|不同|差别|差异|变化|谁|哪个更|哪个多|哪个高")
 # Closed word classes that say how something is asked, not what about (jieba part-of-speech flags).
 SCAFFOLD_FLAGS = {"r", "y", "u", "uj", "ul", "uz", "ug", "uv", "ud", "p", "c", "x", "w", "e", "o", "d", "q", "f", "t"}
-SCAFFOLD_WORDS = re.compile(r"^(是|有|在|要|会|能|搞|干|讲|说|提|请问|请|一下|这个|那个|报告|材料|文件|文档|资料)$|哪|什么|啥|咋|几|多少|怎")
+SCAFFOLD_WORDS = re.compile(r"^(是|有|在|要|会|能|搞|干|讲|说|提|请问|请|一下|这个|那个|报告|材料|文件|文档|资料|说法|提法|表述|字眼|字样|词|概念|事|事情|情况)$|哪|什么|啥|咋|几|多少|怎")
 WORDLIKE = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 PLACE_SUFFIX_WORD = re.compile(r"^(镇|乡|街道|县|区|市|省)$")
 
@@ -50,6 +51,7 @@ class Understanding:
     which_towns: bool = False  # a which-question over towns (哪个镇), not over documents or years
     yes_no: bool = False
     wants_figure: bool = False
+    wants_person: bool = False  # 「…是谁」: only a sentence naming a person answers
     wants_list: bool = False
     conflicts: list[str] = field(default_factory=list)  # the question against the filters the user set
     query: str = ""  # the question with relative years written out, for retrieval
@@ -68,8 +70,9 @@ class Understanding:
         return out
 
     def label(self) -> str:
-        """「按 余新镇 · 2022年 · 规上工业产值 理解」: shown with the answer so a misreading is visible."""
-        parts = self.place_names + self.reports_label + [years_label(self.years)] + self.doc_types + [self.item]
+        """「按 余新镇 · 2022年 理解」: the names and years the answer kept to, shown with it so a
+        misreading is visible."""
+        parts = self.place_names + self.reports_label + [years_label(self.years)] + self.doc_types
         return "按 " + " · ".join(p for p in parts if p) + " 理解"
 
 
@@ -193,7 +196,8 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.wants_list = bool(LIST.search(question))
     u.yes_no = bool(YES_NO.search(question))
     u.kind = _kind(question, u)
-    u.which_towns = bool(which_span and re.fullmatch(r"乡镇|镇街|街镇|镇|乡|街道", which_span.group(1)))
+    u.wants_person = bool(PERSON.search(question)) and u.kind in ("fact", "list")
+    u.which_towns = bool(which_span and re.fullmatch(r"乡镇|镇街|街镇|镇|乡|街道|地方|地区", which_span.group(1)))
     u.item = _item(tagged, u.kind == "which")
     u.conflicts = conflicts(u, filters)
     return u

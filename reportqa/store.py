@@ -128,6 +128,10 @@ class ReportIndex:
         tokens = self.tokenizer.tokens(word)
         return bool(tokens) and all(t in self.idf for t in tokens)
 
+    def holds(self, text: str) -> bool:
+        """Does any document contain this text verbatim?"""
+        return bool(text) and any(text in d.text for d in self.documents.values())
+
     @cached_property
     def idf(self) -> dict[str, float]:
         """BM25's (Lucene) idf of every indexed token: how much a question term says about a passage."""

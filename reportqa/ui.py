@@ -173,8 +173,8 @@ def query_terms(backend: Backend, query: str) -> list[str]:
     from reportqa.which import which_term
 
     understanding = backend.searcher.understand(query)
-    if understanding.kind == "which" and which_term(understanding):
-        return [which_term(understanding)]  # 「哪个镇提到未来社区」: mark 未来社区, not 未来 in 未来筒仓
+    if understanding.kind == "which" and which_term(understanding, backend.searcher):
+        return [which_term(understanding, backend.searcher)]  # 「哪个镇提到未来社区」: mark 未来社区, not 未来 in 未来筒仓
     terms = {t for t in backend.index.tokenizer.tokens(query) if (len(t) >= 2 or t.isdigit()) and t not in HIGHLIGHT_STOP}
     return sorted(terms, key=lambda t: (-len(t), t))
 

@@ -47,10 +47,28 @@ class WhichAnswer:
         return [d.passages[n] for n in range(PER_DOCUMENT) for d in self.documents if n < len(d.passages)]
 
 
-def which_term(u: Understanding) -> str:
-    """The thing asked about: a quoted term, else the question's item."""
+def which_term(u: Understanding, searcher: HybridSearcher | None = None) -> str:
+    """The thing asked about: a quoted term; else the question's item if some document holds it,
+    else its core, the nouns between the verbs and particles around them (推进未来乡村建设 →
+    未来乡村, 点名林彪 → 林彪): staff ask with verbs the reports do not use."""
     quoted = QUOTED_TERM.search(u.question)
-    return quoted.group(1) if quoted else u.item
+    if quoted:
+        return quoted.group(1)
+    if searcher is None or searcher.index.holds(u.item):
+        return u.item
+    tagged = searcher.index.tokenizer.tagged(u.item)
+    cores = [_trimmed(tagged, strict) for strict in (True, False)]
+    return next((c for c in cores if c and searcher.index.holds(c)), cores[1] or u.item)
+
+
+def _trimmed(tagged: list[tuple[str, str]], strict: bool) -> str:
+    """The words between the first and last noun (strict) or noun-like word (verbal nouns too);
+    the corpus's own dictionary terms (flag x) count as nouns."""
+    def nounish(word: str, flag: str) -> bool:
+        return flag[0] == "n" or flag in ("eng", "l", "i", "an") or (flag == "x" and len(word) >= 2) or (not strict and flag == "vn")
+
+    kept = [n for n, (word, flag) in enumerate(tagged) if nounish(word, flag)]
+    return "".join(word for word, _ in tagged[kept[0] : kept[-1] + 1]) if kept else ""
 
 
 def near_mention(term: str, text: str, head: str = "") -> str:
@@ -100,8 +118,8 @@ def mention_in(term: str, words: list[str], head: str, text: str) -> str:
 
 def find_documents(searcher: HybridSearcher, u: Understanding, filters: dict, vector: np.ndarray) -> WhichAnswer | None:
     """Every document in scope that mentions the item, each with its best passages."""
-    term = which_term(u)
-    if u.kind != "which" or not term:
+    term = which_term(u, searcher) if u.kind == "which" else ""
+    if not term:
         return None
     index = searcher.index
     scope = [r for r in index.catalog.in_scope(filters) if r.town or not u.which_towns]

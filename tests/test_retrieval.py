@@ -1,4 +1,4 @@
-"""Hybrid search and the which-towns path on the real seed index."""
+"""Hybrid search and the which-question scan on the real seed index."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import json
 
 from reportqa.cli import main
 from reportqa.retrieve import HybridRetriever
-from reportqa.towns import find_towns, key_term, near_mention, search_passages
+from reportqa.evidence import gather, search_passages
+from reportqa.which import near_mention
+
+
+def which(searcher, question):
+    return gather(searcher, question).which
 
 
 def test_future_community_found_in_both_towns(searcher):
@@ -41,23 +46,32 @@ def test_langchain_retriever_interface(searcher):
 
 
 def test_which_towns_groups_every_mentioning_town(searcher):
-    answer = find_towns(searcher, "哪个镇提到未来社区")
-    assert answer.term == "未来社区"
-    assert [t.town for t in answer.towns] == ["余新镇", "凤桥镇"] or {t.town for t in answer.towns} == {"余新镇", "凤桥镇"}
-    for town in answer.towns:
-        assert all(p.chunk.meta["town"] == town.town for p in town.passages)
-        assert "未来社区" in town.passages[0].chunk.text
-    assert key_term("哪些地方提到培育专精特新企业", ["培育一批专精特新型中小企业"]) == "专精特新"
-    assert key_term("哪些地方在搞“污水零直排”？") == "污水零直排"
-    assert find_towns(searcher, "余新镇的财政收入是多少") is None
+    answer = which(searcher, "哪个镇提到未来社区")
+    assert answer.term == "未来社区" and answer.over_towns
+    assert {d.report.town for d in answer.documents} == {"余新镇", "凤桥镇"}
+    for document in answer.documents:
+        assert all(p.chunk.source == document.report.source for p in document.passages)
+        assert "未来社区" in document.passages[0].chunk.text
+    assert which(searcher, "哪些地方的报告讲到了“污水零直排”").term == "污水零直排"
+    assert which(searcher, "余新镇的财政收入是多少") is None
+
+
+def test_which_questions_in_other_wordings(searcher):
+    for question in ("交通安全大会战在哪几份材料里被提到了", "哪几个地方的报告讲到了乡贤", "有没有哪个镇提到民宿"):
+        assert which(searcher, question) is not None, question
+    assert {d.report.town for d in which(searcher, "哪几个地方的报告讲到了乡贤").documents} == {"天目山镇", "陶堰街道"}
 
 
 def test_which_towns_accepts_reworded_mentions_and_says_so(searcher):
-    answer = find_towns(searcher, "哪些地方提到了秸秆禁烧？")
-    assert [(t.town, t.mention) for t in answer.towns] == [("唐坊镇", "秸秆禁烧"), ("陶堰街道", "严禁秸秆焚烧")]
-    reworded = find_towns(searcher, "哪些地方提到了农村文化礼堂？")
-    assert {t.town: t.mention for t in reworded.towns}["陶堰街道"] == "文化礼堂"
-    assert "农村文化礼堂" in reworded.towns[0].passages[0].chunk.text  # verbatim mentions come first
+    answer = which(searcher, "哪些地方提到了秸秆禁烧？")
+    assert {d.report.town: d.wording for d in answer.documents} == {"唐坊镇": "秸秆禁烧", "陶堰街道": "严禁秸秆焚烧"}
+    reworded = which(searcher, "哪些地方提到了农村文化礼堂？")
+    assert {d.report.town: d.wording for d in reworded.documents}["陶堰街道"] == "文化礼堂"
+    assert "农村文化礼堂" in reworded.documents[0].passages[0].chunk.text  # verbatim mentions come first
+
+
+def test_which_for_a_term_in_no_report_lists_nothing(searcher):
+    assert which(searcher, "哪个镇提到共享单车").documents == []
 
 
 def test_near_mention_stays_within_a_clause_and_a_compound():

@@ -1,0 +1,112 @@
+"""Reading a question against the corpus's own metadata: figures, years, places, kinds of question.
+
+No index and no model: a small catalog stands for the corpus, so each rule is
+checked on its own and on names no gold question uses.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reportqa.catalog import Catalog, Report, ordinals
+from reportqa.figures import chinese_number, figures, has_figure, stripped_figure
+from reportqa.lexicon import Tokenizer
+from reportqa.periods import absolute_years, relative_years, section_years, years_in
+from reportqa.question import understand
+
+CATALOG = Catalog.from_metas([
+    ("a.txt", {"title": "2023年凤桥镇政府工作报告", "town": "凤桥镇", "county": "南湖区", "doc_type": "政府工作报告", "year": "2023"}),
+    ("b.txt", {"title": "2022年凤桥镇政府工作报告", "town": "凤桥镇", "county": "南湖区", "doc_type": "政府工作报告", "year": "2022"}),
+    ("c.txt", {"title": "对话余新镇党委书记", "town": "余新镇", "county": "南湖区", "doc_type": "访谈", "year": "2022"}),
+    ("d.txt", {"title": "在中国共产党第十五次全国代表大会上的报告", "doc_type": "党代会报告", "year": "1997"}),
+    ("e.txt", {"title": "十六大报告", "doc_type": "党代会报告", "year": "2002"}),
+])
+TOKENIZER = Tokenizer(["凤桥镇", "余新镇", "南湖区", "规上工业产值", "未来社区"])
+VOCABULARY = {"返乡", "镇中心医院", "乡镇干部", "规上工业产值", "未来社区", "党委书记"}
+
+
+def ask(question: str, filters=None):
+    return understand(question, CATALOG, TOKENIZER, VOCABULARY.__contains__, filters)
+
+
+# ---------------------------------------------------------------- figures
+
+
+@pytest.mark.parametrize("text, value", [
+    ("城镇新增就业1310万人", 1310), ("增长4.8%左右", 4.8), ("１０９２０亿元", 10920),
+    ("百分之二十一点七", 21.7), ("七百六十六亿四千万元", 76_640_000_000), ("从40个减少到29个", 40),
+])
+def test_figures_in_every_notation(text, value):
+    assert figures(text) and figures(text)[0].value == pytest.approx(value)
+    assert has_figure(text)
+
+
+def test_chinese_numbers_and_what_is_not_a_figure():
+    assert chinese_number("二〇二二") == 2022 and chinese_number("一千三百一十") == 1310
+    assert not has_figure("一是加快发展，统一思想")  # list leads and words, not amounts
+    assert stripped_figure("高新技术产业产值万元，同比增长%") and not stripped_figure("产值12万元")
+
+
+# ---------------------------------------------------------------- years
+
+
+def test_years_absolute_relative_and_plans():
+    assert absolute_years("2019年和二〇二一年") == {2019, 2021}
+    assert relative_years("去年的产值", 2023) == {2022} and relative_years("前年", 2023) == {2021}
+    assert years_in("十四五期间", 2023) == set(range(2021, 2026))
+    assert years_in("过去五年", 2022) == set(range(2017, 2022))
+
+
+def test_section_years_speak_of_the_heading_year_else_the_report_year():
+    assert section_years(("2023年政府工作报告", "一、2022年工作回顾"), 2023) == {2022}
+    assert section_years(("2023年政府工作报告", "二、今年主要目标"), 2023) == {2023}
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def test_catalog_labels_issuers_and_congress_ordinals():
+    assert CATALOG.reports["a.txt"].label() == "凤桥镇 · 2023年 · 政府工作报告"
+    assert "1997年" in CATALOG.reports["d.txt"].label()
+    assert ordinals("十五大报告提出") == {15} and ordinals("第十六次全国代表大会") == {16}
+    assert CATALOG.by_ordinal[15] == ["d.txt"]
+
+
+# ---------------------------------------------------------------- understanding
+
+
+def test_places_years_and_relative_years_from_the_catalog():
+    u = ask("凤桥去年规上工业产值是多少")
+    assert u.places == {"town": ["凤桥镇"]} and u.years == [2022] and u.wants_figure
+    assert "2022年" in u.query and u.label().startswith("按 凤桥镇 · 2022年")
+    assert ask("十五大报告讲了什么").reports == ["d.txt"]
+
+
+@pytest.mark.parametrize("question", ["返乡创业有什么政策", "镇中心医院建得怎么样", "乡镇干部怎么考核"])
+def test_words_with_place_characters_are_not_unknown_places(question):
+    assert ask(question).unknown_places == []
+
+
+def test_a_place_outside_the_corpus_is_unknown():
+    assert "乌镇" in ask("乌镇2022年的财政总收入是多少").unknown_places
+
+
+@pytest.mark.parametrize("question, over_towns", [
+    ("哪个镇提到未来社区", True), ("未来社区在哪几份材料里被提到了", False),
+    ("哪几个地方的报告讲到了未来社区", True), ("哪几次党代会报告提到了依法治国", False),
+])
+def test_which_questions_in_any_wording(question, over_towns):
+    u = ask(question)
+    assert u.kind == "which" and u.which_towns == over_towns
+
+
+def test_a_conflict_with_the_filters_is_reported_not_resolved():
+    u = ask("余新镇党委书记是谁", {"town": ["凤桥镇"]})
+    assert u.conflicts and "余新镇" in u.conflicts[0] and "凤桥镇" in u.conflicts[0]
+    assert ask("凤桥镇党委书记是谁", {"town": ["凤桥镇"]}).conflicts == []
+
+
+def test_kinds_of_question():
+    assert ask("凤桥镇怎么发展旅游").kind == "list"
+    assert ask("凤桥镇和余新镇的未来社区有什么不同").kind == "compare"
+    assert not ask("哪几个村的文化礼堂获评五星级").wants_figure
