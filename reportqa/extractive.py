@@ -117,14 +117,33 @@ def cited(sentence: str, n: int) -> str:
     return f"{sentence if sentence[-1] in '。！？；：' else sentence + '。'}[{n}]"
 
 
-def _states_figure(sentence: str, weights: dict[str, float]) -> bool:
-    """Does the clause about the asked item state a quantity (not only a year or an ordinal)?"""
+def about_item(sentence: str, core: dict[str, float], weights: dict[str, float]) -> list[str]:
+    """The clause holding the item's distinctive words, and the next one when it shares a word
+    with the question (「产值万元，同比增长21%」 for 同比增长); none when no clause holds enough."""
     clauses = CLAUSE.split(sentence)
-    fits = [coverage(weights, c) for c in clauses]
-    return has_figure(clauses[max(range(len(clauses)), key=fits.__getitem__)])
+    fits = [coverage(core, c) for c in clauses]
+    best = max(range(len(clauses)), key=fits.__getitem__)
+    if fits[best] < MIN_DISTINCTIVE:
+        return []
+    goes_on = best + 1 < len(clauses) and coverage(weights, clauses[best + 1]) > 0
+    return clauses[best : best + 2] if goes_on else clauses[best : best + 1]
 
 
-def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list[Passage], weights: dict[str, float], vector) -> list[Candidate]:
+def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, float]) -> dict[str, float]:
+    """The item's nouns by idf: what the sentence answering it must be about. The question's verbs
+    and adverbs (要涨, 一共, 打拼) are its own wording, not the report's."""
+    idf = searcher.index.idf
+    top = max(idf.values(), default=1.0)
+    nouns = {w.lower(): idf.get(w.lower(), top) for w in searcher.index.tokenizer.nouns(u.item or u.query)}
+    return nouns or weights
+
+
+def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, float]) -> bool:
+    """Does the sentence state a quantity (not only a year or an ordinal) about the asked item?"""
+    return any(has_figure(clause) for clause in about_item(sentence, core, weights))
+
+
+def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list[Passage], weights: dict[str, float], core: dict[str, float], vector) -> list[Candidate]:
     """Every answering sentence of the passages, scored by terms and, for the best, by meaning;
     numbered by their place in the answer's list."""
     number = {p.chunk.id: n for n, p in enumerate(numbered, 1)}
@@ -141,7 +160,7 @@ def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list
         for candidate, cosine in zip(best, vectors @ vector):
             candidate.meaning = float(cosine)
     for candidate in ranked:
-        candidate.figure = _states_figure(candidate.text, weights)
+        candidate.figure = _states_figure(candidate.text, core, weights)
     return sorted(best, key=lambda c: -c.score) + ranked[SEMANTIC_CANDIDATES:]
 
 
@@ -215,7 +234,7 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
     if u.wants_figure and u.kind != "list":
         return figure_draft(pool), passages
     if u.wants_person:
-        return person_draft(searcher, u, pool), passages
+        return person_draft(searcher, u, pool, reading.weights), passages
     if u.kind == "list":
         return list_draft(searcher, evidence, pool, reading.weights)
     floor = 0.85 * pool[0].score
@@ -226,7 +245,7 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     u, passages = evidence.understanding, evidence.passages
     weights = term_weights(searcher, u.item or u.query)
     top = passages[:TOP_PASSAGES]
-    pool = candidates(searcher, passages, top, weights, evidence.vector)
+    pool = candidates(searcher, passages, top, weights, item_nouns(searcher, u, weights), evidence.vector)
     core = distinctive(searcher, weights)
     held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
     return Reading(weights, top, pool, held)
@@ -244,12 +263,15 @@ def figure_draft(pool: list[Candidate]) -> str:
     return refuse("该项的具体数字")
 
 
-def person_draft(searcher: HybridSearcher, u: Understanding, pool: list[Candidate]) -> str:
-    """「…是谁」: the best sentence naming a person (jieba's nr, not a place the corpus knows)."""
+def person_draft(searcher: HybridSearcher, u: Understanding, pool: list[Candidate], weights: dict[str, float]) -> str:
+    """「…是谁」: the best sentence naming a person (jieba's nr, not a place the corpus knows) in
+    the clause about the item (镇长, not 党委书记)."""
+    core = item_nouns(searcher, u, weights)
     for candidate in pool[:SEMANTIC_CANDIDATES]:
-        names = [w for w, flag in searcher.index.tokenizer.tagged(candidate.text) if flag == "nr" and w not in u.question]
-        if any(not searcher.index.catalog.places.get(name) for name in names):
-            return cited(candidate.text, candidate.n)
+        for clause in about_item(candidate.text, core, weights):
+            names = [w for w, flag in searcher.index.tokenizer.tagged(clause) if flag == "nr" and w not in u.question]
+            if any(not searcher.index.catalog.places.get(name) for name in names):
+                return cited(candidate.text, candidate.n)
     return refuse("相关人员的姓名")
 
 
@@ -302,7 +324,7 @@ def compare_draft(searcher: HybridSearcher, evidence: Evidence, weights: dict[st
     for label, side in sides(u):
         found = searcher.search(u.query, {**u.filters(), **side}, 3, query_vector=vector)
         passages += [p for p in found if p.chunk.id not in {q.chunk.id for q in passages}]
-        pool = candidates(searcher, passages, found, weights, vector)
+        pool = candidates(searcher, passages, found, weights, item_nouns(searcher, u, weights), vector)
         if pool:
             lines.append(f"{label}：" + "".join(cited(c.text, c.n) for c in mmr(pool, 2, 0.9 * pool[0].score)))
         else:

@@ -46,6 +46,12 @@ def dictionary_terms(texts: Iterable[str], names: Iterable[str]) -> list[str]:
     return sorted(terms)
 
 
+def nounish(word: str, flag: str, verbal: bool = False) -> bool:
+    """Does a tagged word name a thing (the part of a question that a report's sentence repeats)?
+    The user dictionary's terms (flag x) are nouns; verbal nouns (建设, 改革) when asked."""
+    return flag[0] == "n" or flag in ("eng", "l", "i", "an") or (flag == "x" and len(word) >= 2) or (verbal and flag == "vn")
+
+
 class Tokenizer:
     """jieba with the index's user dictionary; the same instance tokenizes passages and queries."""
 
@@ -67,6 +73,10 @@ class Tokenizer:
         """Words with jieba's part-of-speech flags (ns place, r pronoun, …); the user dictionary's
         terms come back whole, flagged "x"."""
         return [(pair.word, pair.flag) for pair in self._tagger.cut(text) if pair.word.strip()]
+
+    def nouns(self, text: str) -> list[str]:
+        """The text's nouns and verbal nouns: 制造业、投资 of 「制造业投资要涨」."""
+        return [w for w, flag in self.tagged(text) if nounish(w, flag, verbal=True) and w not in STOPWORDS]
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation with the user dictionary, stopwords kept: the words a term is made of."""

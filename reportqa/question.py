@@ -133,9 +133,18 @@ def _doc_types(question: str, catalog: Catalog) -> tuple[list[str], list[str]]:
     return named, missing
 
 
+def asks_which(question: str) -> bool:
+    """An interrogative over places or documents plus a term; 「哪一年实现」 asks for a year, not
+    for the reports of which years, unless it speaks of mentioning or of reports."""
+    which = WHICH.search(question)
+    if which and which.group(1) in ("年", "年份"):
+        return bool(MENTION.search(question) or re.search("报告|材料|文件", question))
+    return bool(which) or bool(MENTION.search(question) and YES_NO.search(question))
+
+
 def _kind(question: str, u: Understanding) -> str:
     named = len(u.place_names) + len(u.reports) + (len(u.years) if len(u.years) <= 3 else 0)
-    if WHICH.search(question) or (MENTION.search(question) and YES_NO.search(question)):
+    if asks_which(question):
         return "which"
     if named >= 2 and COMPARE.search(question):
         return "compare"

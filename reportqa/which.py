@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reportqa.catalog import Report
-from reportqa.lexicon import STOPWORDS
+from reportqa.lexicon import STOPWORDS, nounish
 from reportqa.question import Understanding
 from reportqa.retrieve import HybridSearcher, Passage, without
 
@@ -62,12 +62,8 @@ def which_term(u: Understanding, searcher: HybridSearcher | None = None) -> str:
 
 
 def _trimmed(tagged: list[tuple[str, str]], strict: bool) -> str:
-    """The words between the first and last noun (strict) or noun-like word (verbal nouns too);
-    the corpus's own dictionary terms (flag x) count as nouns."""
-    def nounish(word: str, flag: str) -> bool:
-        return flag[0] == "n" or flag in ("eng", "l", "i", "an") or (flag == "x" and len(word) >= 2) or (not strict and flag == "vn")
-
-    kept = [n for n, (word, flag) in enumerate(tagged) if nounish(word, flag)]
+    """The words between the first and last noun (strict) or noun-like word (verbal nouns too)."""
+    kept = [n for n, (word, flag) in enumerate(tagged) if nounish(word, flag, verbal=not strict)]
     return "".join(word for word, _ in tagged[kept[0] : kept[-1] + 1]) if kept else ""
 
 
