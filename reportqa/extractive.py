@@ -28,10 +28,11 @@ NOT_FOUND = "资料中未提及"
 SENTENCES = re.compile(r"[^。！？；\n]+(?:[。！？；]+[”’」）]?)?(?:\s*\[\d+\])*")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SPEAKER = re.compile(r"^[\u4e00-\u9fff]{2,4}[：:]")  # 孙雷：… at the start of an answer turn
-LIST_LEAD = re.compile(r"^[一二三四五六七八九十]是")
+LIST_LEAD = re.compile(r"^(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，、是]|\d{1,2}[.、．](?!\d)|（[一二三四五六七八九十\d]{1,3}）|[①②③④⑤⑥⑦⑧⑨⑩])")
 CLAUSE = re.compile(r"[，；、：]")
 
 TOP_PASSAGES = 6  # sentences are drawn from these
+TOP_SECTIONS = 3  # a how/what answer lists the points of the section, on these passages' paths, that names the item
 SEMANTIC_CANDIDATES = 8  # the best by terms are embedded and compared with the question
 MAX_FACT_SENTENCES = 3
 MAX_POINTS = 8
@@ -276,10 +277,14 @@ def person_draft(searcher: HybridSearcher, u: Understanding, pool: list[Candidat
 
 
 def list_draft(searcher: HybridSearcher, evidence: Evidence, pool: list[Candidate], weights: dict[str, float]) -> tuple[str, list[Passage]]:
-    """How/what/summary: the points of the section about the item (sub-headings, 一是… leads),
-    else the most relevant distinct sentences."""
+    """How/what/summary: the points of the section about the item (sub-headings, 一是… leads), or
+    the enumerated points around the best sentence (「分为三派：1.…2.…」), else the most relevant
+    distinct sentences."""
     passages = list(evidence.passages)
-    points = section_points(searcher, passages[0].chunk, weights)
+    nouns = item_nouns(searcher, evidence.understanding, weights)
+    points = section_points(searcher, passages[:TOP_SECTIONS], nouns)
+    if len(points) < 2 and announces_list(pool[0].text):
+        points = enumerated(searcher, passages[pool[0].n - 1].chunk)
     if len(points) >= 2:
         lines = []
         for point, chunk in points[:MAX_POINTS]:
@@ -292,27 +297,37 @@ def list_draft(searcher: HybridSearcher, evidence: Evidence, pool: list[Candidat
     return "\n".join(cited(c.text, c.n) for c in chosen), passages
 
 
-def section_points(searcher: HybridSearcher, top: Chunk, weights: dict[str, float]) -> list[tuple[str, Chunk]]:
-    """The section (of the top passage's path) whose heading names the item, and its points."""
-    path = top.section_path
-    prefixes = [path[:i] for i in range(2, len(path) + 1)]
-    fitting = [p for p in prefixes if coverage(weights, p[-1]) >= MIN_DISTINCTIVE]
+def section_points(searcher: HybridSearcher, top: list[Passage], nouns: dict[str, float]) -> list[tuple[str, Chunk]]:
+    """The section (on the top passages' paths) whose heading best names the item, and its points:
+    its sub-headings, else its enumerated sentences."""
+    fitting = [
+        (coverage(nouns, p.chunk.section_path[i - 1]), -i, p.chunk.section_path[:i], p.chunk.source)
+        for p in top
+        for i in range(2, len(p.chunk.section_path) + 1)
+    ]
+    fitting = [f for f in fitting if f[0] >= MIN_DISTINCTIVE]
     if not fitting:
         return []
-    section = max(fitting, key=lambda p: (coverage(weights, p[-1]), -len(p)))
+    _, _, section, source = max(fitting)
     index = searcher.index
-    inside = [index.chunks[i] for i in index.chunks_by_source[top.source] if index.chunks[i].section_path[: len(section)] == section]
+    inside = [index.chunks[i] for i in index.chunks_by_source[source] if index.chunks[i].section_path[: len(section)] == section]
     points: dict[str, Chunk] = {}
     for chunk in inside:
         if len(chunk.section_path) > len(section):
             points.setdefault(chunk.section_path[len(section)], chunk)
     if len(points) < 2:
-        points = {}
-        for chunk in inside:
-            for sentence in statements(chunk.text):
-                if LIST_LEAD.match(sentence):
-                    points.setdefault(sentence, chunk)
+        points = {point: chunk for chunk in inside for point, _ in enumerated(searcher, chunk)}
     return list(points.items())
+
+
+def announces_list(sentence: str) -> bool:
+    """「可以分为三派：1.民主主义运动」: the sentence opens an enumeration after its colon."""
+    return any(LIST_LEAD.match(part) for part in sentence.split("：")[1:])
+
+
+def enumerated(searcher: HybridSearcher, chunk: Chunk) -> list[tuple[str, Chunk]]:
+    """The sentences of a passage that open with an enumerator (一是, 第二, 1., （三）, ②)."""
+    return [(sentence, chunk) for sentence in statements(chunk.text) if LIST_LEAD.match(sentence)]
 
 
 def compare_draft(searcher: HybridSearcher, evidence: Evidence, weights: dict[str, float]) -> tuple[str, list[Passage]]:
