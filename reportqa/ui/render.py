@@ -124,10 +124,11 @@ def answer_body(text: str, by_n: dict, prefix: str) -> str:
             if not sentence:
                 continue
             cited = [by_n[int(n)] for n in CITE.findall(sentence) if int(n) in by_n]
-            label = cited[0].source_label() if cited else ""
+            sources = {p.source_label() for p in cited}
+            label = sources.pop() if len(sources) == 1 else ""  # a summary over several reports leads, ungrouped
             if label and sentence.startswith(label + "："):
                 sentence = sentence[len(label) + 1 :]
-            points.append((label, _top_section(cited[0]) if cited else "", sentence))
+            points.append((label, _top_section(cited[0]) if label else "", sentence))
     labels = list(OrderedDict.fromkeys(label for label, _, _ in points if label))
     grouped = len(labels) > 1
 
