@@ -20,7 +20,6 @@ EXAMPLES = [
     "天目山镇五年来农民人均收入从多少增加到多少？",
 ]
 PRIVATE = {"api_visibility": "private"}
-CANCEL = "__cancel__"
 
 
 def export_links(turn_id: str) -> str:
@@ -134,8 +133,8 @@ def build(backend: Backend, filters: dict) -> dict:
         messages, asked, records = chat_of(history.turns(settings.history_db, client_id, conversation_id or ""))
         return messages, conversation_id, asked, records
 
-    def start_new(conversation_id, client_id):
-        if conversation_id == CANCEL:
+    def start_new(confirmed, client_id):
+        if confirmed != "yes":
             return [gr.update()] * 5
         return [], "", [], {}, gr.update(choices=history_choices(backend, client_id), value=None)
 
@@ -144,7 +143,8 @@ def build(backend: Backend, filters: dict) -> dict:
         trigger(add_question, [question, chatbot], [question, chatbot], queue=False, **PRIVATE).then(
             answer_last, [chatbot, client, conversation, resolved, records, town, year, doc_type], [*chat_state, past], **PRIVATE
         )
-    clear_button.click(start_new, [conversation, client], [*chat_state, past], js=CONFIRM_CLEAR_JS, **PRIVATE)
+    confirmed = gr.Textbox(elem_classes="rq-hidden", container=False, show_label=False)  # what the confirm dialog answered
+    clear_button.click(start_new, [confirmed, client], [*chat_state, past], js=CONFIRM_CLEAR_JS, **PRIVATE)
     past.input(open_past, [client, past], chat_state, **PRIVATE)
     chatbot.like(on_like, [records], None, **PRIVATE)
     filters.update(town=town, year=year, doc_type=doc_type)

@@ -85,7 +85,7 @@ def build(backend: Backend, filters: dict, role: gr.State) -> dict:
                 with gr.Column(scale=3):
                     new_meta = meta_form("rq-new")
             import_button = gr.Button("导入并更新索引", variant="primary", elem_id="rq-upload")
-        with gr.Tab("当前报告：修改元数据 / 替换 / 删除"):
+        with gr.Tab("管理当前报告", elem_id="rq-current-tab"):
             gr.Markdown("作用于上面「选择报告阅读」中选中的报告。修改元数据只重建这份报告的索引；替换会重新切分并向量化；删除的原文件移入回收站。")
             edit_meta = meta_form("rq-edit")
             with gr.Row():

@@ -160,10 +160,10 @@ def answer_html(index, searcher, answer, prefix: str, follow_note: str = "", exp
             parts.extend(passage_html(index, p, terms) for p in answer.related)
     elif answer.citations:
         parts.append("<div class='rq-sources-title'>出处：</div>")
-        sentences = [s for s in SENTENCE.findall(answer.text)]
+        sentences = SENTENCE.findall(answer.text)
         for c in answer.citations:
-            quoted = next((s for s in sentences if f"[{c.n}]" in s), "")
-            quote = quote_span(c.passage.chunk.text, quoted) if quoted else None
+            spans = (quote_span(c.passage.chunk.text, s) for s in sentences if f"[{c.n}]" in s)
+            quote = next((span for span in spans if span), None)  # a summary citing many ([1]、[2]) quotes nothing
             parts.append(passage_html(index, c.passage, terms, c.n, f"{prefix}-{c.n}", quote))
     backend_name = "摘录式" if answer.backend == "extractive" else "大模型"
     parts.append(f"<div class='rq-meta-line'>回答方式：{backend_name} · 用时 {answer.latency_ms / 1000:.1f} 秒{exports}</div>")

@@ -42,7 +42,7 @@ def build(backend: Backend, filters: dict) -> None:
         query = gr.Textbox(label="要查的事项", placeholder="例如：未来社区", scale=5, elem_id="rq-search-query")
         button = gr.Button("检索", variant="primary", scale=1, min_width=80, elem_id="rq-search")
     with gr.Row():
-        chosen = {key: gr.Dropdown(backend.choices(key), value=[], multiselect=True, label=label, info="不选 = 全部", min_width=140)
+        chosen = {key: gr.Dropdown(backend.choices(key), value=[], multiselect=True, label=label, info="不选 = 全部", min_width=140, elem_id=f"rq-search-{key}")
                   for key, label in FILTER_LABELS.items()}
     with gr.Row():
         mode = gr.Radio(list(MODES), value="混合（推荐）", label="匹配方式", scale=3)

@@ -93,5 +93,5 @@ document.addEventListener('click', function (event) {
 
 OPEN_TARGET_JS = "(value) => window.rqOpenTarget || value"
 SCROLL_TO_TARGET_JS = "() => { setTimeout(() => document.getElementById('rq-target')?.scrollIntoView({block: 'center'}), 150); }"
-CONFIRM_CLEAR_JS = "(conversation, client) => confirm('清空当前对话，开始新的对话？\\n（原对话仍保存在「历史对话」中，可以随时打开。）') ? [conversation, client] : ['__cancel__', client]"
+CONFIRM_CLEAR_JS = "(answer, client) => [confirm('清空当前对话，开始新的对话？\\n（原对话仍保存在「历史对话」中，可以随时打开。）') ? 'yes' : 'no', client]"
 CONFIRM_DELETE_JS = "(role, source) => confirm('确定从报告库删除这份报告？\\n删除后它不再出现在回答、检索和筛选中；原文件移入回收站，不会丢失。') ? [role, source] : [role, '']"
