@@ -140,6 +140,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     except IndexUnusable as error:
         print(str(error), file=sys.stderr)
         return 2
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        print(f"无法在 {args.host}:{args.port} 上启动（{error.strerror or error}）；请换一个端口（--port）或先停止占用它的程序", file=sys.stderr)
+        return 2
     print(f"reportqa 已启动：http://{args.host}:{args.port}  （Ctrl+C 退出）", file=sys.stderr)
     serve(settings, args.host, args.port, searcher=searcher, access=access)
     return 0

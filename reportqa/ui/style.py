@@ -19,6 +19,8 @@ CSS = """
 .rq-header {font-size: 0.9rem; color: var(--body-text-color-subdued); margin: 0;}
 .rq-header b {color: var(--body-text-color);}
 .rq-hidden {display: none !important;}
+/* the chat's own trash icon clears without asking; 「清空对话」 below asks first */
+#rq-chat button[aria-label="清空对话"], #rq-chat button[aria-label="Clear"] {display: none !important;}
 #rq-chat {height: calc(100vh - 290px) !important; min-height: 300px; max-height: none !important;}
 .rq-answer {line-height: 1.75; font-size: 1rem;}
 .rq-answer p {margin: 2px 0;}
