@@ -169,8 +169,8 @@ def _finish(searcher: HybridSearcher, evidence: Evidence, draft: str, passages: 
     if not citations:
         reason = draft.strip() if draft.strip().startswith(NOT_FOUND) else refuse()
         return Answer(evidence.question, reason, [], True, passages, related=passages[:3], backend=backend, dropped=dropped, understanding=u)
-    if u.place_names or u.reports or u.years or u.doc_types:
-        text = f"（{u.label()}）\n{text}"
+    if u.scope():
+        text = f"（{u.scope_label()}）\n{text}"
     return Answer(evidence.question, text, citations, False, passages, backend=backend, dropped=dropped, understanding=u)
 
 

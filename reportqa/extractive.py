@@ -131,12 +131,16 @@ def about_item(sentence: str, core: dict[str, float], weights: dict[str, float])
 
 
 def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, float]) -> dict[str, float]:
-    """The item's nouns by idf: what the sentence answering it must be about. The question's verbs
-    and adverbs (要涨, 一共, 打拼) are its own wording, not the report's."""
-    idf = searcher.index.idf
+    """The item's nouns, in their smallest indexed parts (工业产值 → 工业, 产值: the report may say
+    工业总产值), by idf: what the sentence answering it must be about. The question's verbs and
+    adverbs (要涨, 一共, 打拼) are its own wording, not the report's."""
+    tokenizer, idf = searcher.index.tokenizer, searcher.index.idf
     top = max(idf.values(), default=1.0)
-    nouns = {w.lower(): idf.get(w.lower(), top) for w in searcher.index.tokenizer.nouns(u.item or u.query)}
-    return nouns or weights
+    parts = {}
+    for noun in tokenizer.nouns(u.item or u.query):
+        tokens = tokenizer.tokens(noun)
+        parts.update({t: idf.get(t, top) for t in tokens if not any(o != t and o in t for o in tokens)})
+    return parts or weights
 
 
 def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, float]) -> bool:

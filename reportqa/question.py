@@ -70,10 +70,17 @@ class Understanding:
         return out
 
     def label(self) -> str:
-        """「按 余新镇 · 2022年 理解」: the names and years the answer kept to, shown with it so a
+        """「按 余新镇 · 2022年 · 规上工业产值 理解」: the whole reading, shown with a follow-up so a
         misreading is visible."""
+        return "按 " + " · ".join(p for p in [*self.scope(), self.item] if p) + " 理解"
+
+    def scope_label(self) -> str:
+        """「按 余新镇 · 2022年 理解」: the names and years an answer kept to."""
+        return "按 " + " · ".join(self.scope()) + " 理解"
+
+    def scope(self) -> list[str]:
         parts = self.place_names + self.reports_label + [years_label(self.years)] + self.doc_types
-        return "按 " + " · ".join(p for p in parts if p) + " 理解"
+        return [p for p in parts if p]
 
 
 def _as_list(value) -> list[str]:
