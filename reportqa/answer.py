@@ -20,7 +20,8 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from reportqa.evidence import Evidence, gather
 from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft, refuse
 from reportqa.figures import has_figure
-from reportqa.llm import LLMConfig, as_unavailable, chat_model
+from reportqa.limits import check_ask
+from reportqa.llm import LLMConfig, LLMUnavailable, chat_model, guarded
 from reportqa.question import Understanding, years_label
 from reportqa.retrieve import HybridSearcher, Passage, bigrams
 
@@ -191,22 +192,21 @@ def answer_chain(searcher: HybridSearcher, llm: Runnable | None = None, filters:
 
 
 class Answerer:
-    """Loads the writer once; falls back to the extractive answer when the LLM cannot be reached."""
+    """Loads the writer once; falls back to the extractive answer, saying why, on any LLM fault."""
 
     def __init__(self, searcher: HybridSearcher, llm_config: LLMConfig | None = None):
         self.searcher = searcher
         self.config = llm_config or LLMConfig()
-        self.llm = chat_model(self.config)
+        self.llm = guarded(chat_model(self.config), self.config)
 
     def ask(self, question: str, filters: dict | None = None, k: int = 10) -> Answer:
+        """Raises limits.InputRejected, naming what is allowed, for a question, k or filter out of bounds."""
         started = time.perf_counter()
+        question, filters, k = check_ask(question, filters, k, self.searcher.index)
         notes = []
         try:
             answer = answer_chain(self.searcher, self.llm, filters, k).invoke(question)
-        except Exception as exc:
-            unavailable = as_unavailable(exc, self.config) if self.llm is not None else None
-            if unavailable is None:
-                raise
+        except LLMUnavailable as unavailable:
             notes.append(f"大模型暂时不可用，已改用摘录式回答：{unavailable}")
             answer = answer_chain(self.searcher, None, filters, k).invoke(question)
         answer.notes = notes + answer.notes

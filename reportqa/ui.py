@@ -11,7 +11,6 @@ returning JSON-able dicts (see README).
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import json
 import re
@@ -26,8 +25,9 @@ import gradio as gr
 
 from reportqa import feedback
 from reportqa.config import Settings
-from reportqa.ingest.load import SUPPORTED_SUFFIXES, LoadError, read_bytes
-from reportqa.ingest.meta import DOC_TYPES, META_FIELDS, SIDECAR_NAME, DocMeta, read_sidecar, write_sidecar
+from reportqa.ingest.load import MAX_BYTES, SUPPORTED_SUFFIXES, LoadError, read_bytes
+from reportqa.ingest.meta import DOC_TYPES, META_FIELDS, SIDECAR_NAME, DocMeta, read_sidecar, sidecar_messages, write_sidecar
+from reportqa.limits import InputRejected, csv_row
 
 CONTEXT_CHARS = 300
 EXAMPLES = [
@@ -48,6 +48,7 @@ MODES = {"混合（推荐）": "hybrid", "按意思（语义）": "dense", "按�
 SCORE_CHOICES = [1, 2, 3, 4, 5]
 HIGHLIGHT_STOP = {"哪个", "哪些", "提到", "什么", "多少", "如何", "怎么", "是否", "有没有", "情况", "主要", "具体"}
 BAD_NAME = re.compile(r"[\\/:*?\"<>|\x00-\x1f]")
+IMPORT_LOCK_WAIT_S = 30  # issue 13: an import waits this long for a CLI build, then says who holds the index
 
 CSS = """
 .rq-header {font-size: 0.95rem; color: var(--body-text-color-subdued); margin: 0 0 4px 0;}
@@ -145,12 +146,23 @@ class Backend:
         return sorted(values, reverse=field == "year")
 
     def ask(self, question: str, filters: dict | None, k: int = 10):
+        self.follow_index()
         return self.answerer.ask(question, filters or None, k)
 
     def search(self, query: str, filters: dict | None, k: int, mode: str):
         from reportqa.evidence import search_passages
+        from reportqa.limits import check_search
 
-        return search_passages(self.searcher, query, filters or None, k, mode)
+        self.follow_index()
+        query, filters, k, mode = check_search(query, filters, k, mode, self.index)
+        return search_passages(self.searcher, query, filters, k, mode)
+
+    def follow_index(self) -> None:
+        """Issue 13: pick up, between requests, an index another process (the CLI) has rebuilt."""
+        from reportqa.store import index_changed
+
+        if index_changed(self.index):
+            self.reload()
 
 
 def _filters(**values) -> dict:
@@ -370,6 +382,14 @@ def document_view(backend: Backend, source: str | None) -> tuple[str, str]:
     return outline_html, head + f"<div class='rq-doc-text'>{''.join(pieces)}</div>"
 
 
+def sidecar_note(corpus_dir: Path) -> str:
+    """Issue 13: what is wrong in metadata.csv and what was done about it, for the 文档 tab."""
+    messages = sidecar_messages(corpus_dir)
+    if not messages:
+        return ""
+    return "<div class='rq-note'>metadata.csv 有以下问题（修正后重新导入或运行 reportqa build）：<br>" + "<br>".join(html.escape(m) for m in messages) + "</div>"
+
+
 def _safe_name(name: str) -> str:
     base = name.strip()
     if not base or base.startswith(".") or BAD_NAME.search(base) or base == SIDECAR_NAME:
@@ -383,10 +403,6 @@ class ImportResult:
     message: str  # HTML, shown as is
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def import_report(backend: Backend, filename: str, data: bytes, meta_values: dict, progress=None) -> ImportResult:
     """Validate, then (only if valid) write to corpus/, add the metadata row, index incrementally, reload.
 
@@ -394,7 +410,8 @@ def import_report(backend: Backend, filename: str, data: bytes, meta_values: dic
     failed index build takes the new file and its metadata row back out.
     """
     from reportqa.ingest import prepare_document
-    from reportqa.store import build_index
+    from reportqa.ingest.load import duplicate_in
+    from reportqa.store import build_index, writer_lock
 
     def step(fraction: float, text: str) -> None:
         if progress is not None:
@@ -408,13 +425,12 @@ def import_report(backend: Backend, filename: str, data: bytes, meta_values: dic
         raw = read_bytes(name, data)
     except LoadError as error:
         return ImportResult(False, f"<span class='rq-error'>无法导入「{html.escape(error.source)}」：{html.escape(error.reason)}</span>。报告库没有任何改动。")
-    with backend.lock:
+    with backend.lock, writer_lock(settings.index_dir, wait_s=IMPORT_LOCK_WAIT_S):
         target = corpus / name
         if target.exists():
             return ImportResult(False, f"<span class='rq-error'>报告库中已有同名文件「{html.escape(name)}」</span>：为保护原文件不被覆盖，请改名后再导入。报告库没有任何改动。")
-        for existing in sorted(corpus.iterdir()) if corpus.exists() else []:
-            if existing.is_file() and existing.name != SIDECAR_NAME and _sha256(existing) == raw.sha256:
-                return ImportResult(False, f"<span class='rq-error'>这份报告已经在库中</span>（与「{html.escape(existing.name)}」内容完全相同），不重复导入。报告库没有任何改动。")
+        if duplicate := duplicate_in(corpus, raw):
+            return ImportResult(False, f"<span class='rq-error'>这份报告已经在库中</span>（{html.escape(duplicate)}），不重复导入。报告库没有任何改动。")
         meta_values = {k: str(v or "").strip() for k, v in meta_values.items() if k in META_FIELDS}
         if meta_values.get("doc_type") and meta_values["doc_type"] not in DOC_TYPES:
             return ImportResult(False, f"<span class='rq-error'>文档类型应为 {'、'.join(DOC_TYPES)} 之一</span>。报告库没有任何改动。")
@@ -517,7 +533,7 @@ def gold_info_html(item: dict | None) -> str:
 
 
 def summary_tables(db: Path) -> tuple[list[list], list[list], list[list], str]:
-    s = feedback.summary(db)
+    s, problem = feedback.summary_or_problem(db)  # issue 13: a broken database never blocks the page
 
     def groups(items):
         return [[g.group, g.n, *(g.means[c] for c in feedback.CRITERIA)] for g in items]
@@ -533,6 +549,8 @@ def summary_tables(db: Path) -> tuple[list[list], list[list], list[list], str]:
         f"共 {s.n_ratings} 条评分，{s.n_raters} 位评分人，{s.n_answers} 个不同回答；"
         f"问答页 赞 {s.thumbs_up} / 踩 {s.thumbs_down}。一致性只统计两人及以上评过的同一回答（每人取最后一次评分）。"
     )
+    if problem:
+        line = f"**评分库不可用：{problem}**"
     return groups(s.per_rater), groups(s.per_type), agreement, line
 
 
@@ -596,6 +614,8 @@ def build_app(settings: Settings, searcher=None) -> gr.Blocks:
                 message = content if isinstance(content, str) else "".join(c.get("text", "") for c in content if isinstance(c, dict))
                 try:
                     answer = backend.ask(message, _filters(town=town, year=year, doc_type=doc_type), settings.top_k)
+                except InputRejected as rejected:  # issue 13: say what to change, not "error"
+                    return history + [{"role": "assistant", "content": f"<div class='rq-note'>{html.escape(str(rejected))}</div>"}], records
                 except Exception as exc:  # never leave the clerk with a spinning box
                     reply = f"<div class='rq-note'>出错了：{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</div>"
                     return history + [{"role": "assistant", "content": reply}], records
@@ -612,11 +632,15 @@ def build_app(settings: Settings, searcher=None) -> gr.Blocks:
                 if record is None:
                     return
                 liked = data.liked is True or data.liked == "Like"
-                feedback.save_thumb(
-                    settings.feedback_db,
-                    feedback.Thumb(liked, record["question"], record["answer"], record["passages"], record["backend"],
-                                   record["refused"], record.get("filters", {})),
-                )
+                try:
+                    feedback.save_thumb(
+                        settings.feedback_db,
+                        feedback.Thumb(liked, record["question"], record["answer"], record["passages"], record["backend"],
+                                       record["refused"], record.get("filters", {})),
+                    )
+                except feedback.FeedbackError as error:  # issue 13
+                    gr.Warning(str(error))
+                    return
                 gr.Info("谢谢，已记录您的好评" if liked else "谢谢，已记录，我们会改进这类回答")
 
             ask_inputs = [chatbot, records, ask_town, ask_year, ask_type]
@@ -656,8 +680,8 @@ def build_app(settings: Settings, searcher=None) -> gr.Blocks:
                     writer.writerow(["序号", "镇 / 街道", "县 / 区", "市", "省", "年份", "文档类型", "标题", "章节", "段落", "相关度", "文件"])
                     for p in passages:
                         m = p.chunk.meta
-                        writer.writerow([p.rank, m.get("town", ""), m.get("county", ""), m.get("city", ""), m.get("province", ""), m.get("year", ""),
-                                         m.get("doc_type", ""), m.get("title", ""), p.chunk.section, p.chunk.text, f"{p.score:.3f}", p.chunk.source])
+                        writer.writerow(csv_row([p.rank, m.get("town", ""), m.get("county", ""), m.get("city", ""), m.get("province", ""), m.get("year", ""),
+                                         m.get("doc_type", ""), m.get("title", ""), p.chunk.section, p.chunk.text, f"{p.score:.3f}", p.chunk.source]))
                 return search_html(backend, query, passages), str(path) if passages else None
 
             search_inputs = [search_query, search_mode, search_k, *search_filters.values()]
@@ -666,6 +690,7 @@ def build_app(settings: Settings, searcher=None) -> gr.Blocks:
 
         # ------------------------------------------------------------ 文档
         with gr.Tab("文档", id="docs"):
+            gr.HTML(lambda: sidecar_note(settings.corpus_dir), elem_id="rq-sidecar-note")  # issue 13, read on each page load
             doc_table = gr.Dataframe(
                 documents_table(backend), headers=DOC_HEADERS, interactive=False, wrap=True, label="已载入的报告（点一行阅读全文）",
                 max_height=380, elem_id="rq-doc-table",
@@ -840,7 +865,10 @@ def build_app(settings: Settings, searcher=None) -> gr.Blocks:
             Filters are optional; several values may be given comma-separated, e.g. town="余新镇,凤桥镇".
             """
             filters = _filters(town=town, county=county, province=province, year=year, doc_type=doc_type)
-            return ask_json(backend.ask(question, filters, max(int(k), 1)))
+            try:
+                return ask_json(backend.ask(question, filters, k))
+            except InputRejected as rejected:  # issue 13
+                raise gr.Error(str(rejected)) from None
 
         def search(query: str, town: str = "", county: str = "", province: str = "", year: str = "", doc_type: str = "", k: int = 10, mode: str = "hybrid") -> dict:
             """Search passages; returns them ranked (the `search --json` objects) and grouped by town.
@@ -848,7 +876,10 @@ def build_app(settings: Settings, searcher=None) -> gr.Blocks:
             mode is hybrid (default), dense or bm25. Filters as for /ask.
             """
             filters = _filters(town=town, county=county, province=province, year=year, doc_type=doc_type)
-            passages = backend.search(query, filters, max(int(k), 1), mode if mode in MODES.values() else "hybrid")
+            try:
+                passages = backend.search(query, filters, k, mode)
+            except InputRejected as rejected:  # issue 13
+                raise gr.Error(str(rejected)) from None
             return {
                 "query": query,
                 "filters": filters,
@@ -868,7 +899,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, searche
     app = build_app(settings, searcher)
     app.queue(default_concurrency_limit=4)
     app.launch(
-        server_name=host, server_port=port, theme=THEME, css=CSS, ssr_mode=False, show_error=True,
+        server_name=host, server_port=port, theme=THEME, css=CSS, ssr_mode=False, show_error=True, max_file_size=MAX_BYTES,
         prevent_thread_lock=not block, quiet=False, footer_links=["api"],
     )
     return app
