@@ -369,10 +369,11 @@ def recover(path: Path) -> None:
     with writer_lock(path):
         if path.exists():
             return
-        for candidate in (tmp, old):
-            if candidate.exists() and _complete(candidate):
-                candidate.rename(path)
-                return
+        complete = next((c for c in (tmp, old) if c.exists() and _complete(c)), None)
+        if complete is not None:
+            complete.rename(path)
+            for leftover in (tmp, old):
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _fingerprint(sha256: str, row: DocMeta | None) -> str:
