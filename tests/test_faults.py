@@ -147,3 +147,16 @@ def test_jsonl_run_survives_a_bad_question(seed_settings, searcher, monkeypatch,
 def test_csv_cells_that_excel_would_run_are_neutralised():
     assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert [csv_cell(v) for v in ("+1", "-1", "@a", "凤桥镇", 3)] == ["'+1", "'-1", "'@a", "凤桥镇", 3]
+
+
+def test_import_refuses_re_encoded_duplicates_and_punctuation_only_files(seed_settings, searcher):
+    from reportqa.ui import Backend, import_report
+
+    backend = Backend(seed_settings, searcher)
+    before = sorted(p.name for p in seed_settings.corpus_dir.iterdir())
+    original = (seed_settings.corpus_dir / "003_4716113be698249b.txt").read_text(encoding="utf-8")
+    again = import_report(backend, "陶堰另存.txt", original.encode("gb18030"), {})
+    assert not again.ok and "编码或换行不同" in again.message and "003_4716113be698249b.txt" in again.message
+    marks = import_report(backend, "标点.txt", "。。。！！！\n……".encode(), {})
+    assert not marks.ok and "只有标点" in marks.message
+    assert sorted(p.name for p in seed_settings.corpus_dir.iterdir()) == before
