@@ -69,6 +69,10 @@ class IndexMismatch(IndexUnusable):
     """Built with another embedding model, chunker or format: rebuilding is the user's call."""
 
 
+class IndexOutdated(IndexMismatch):
+    """Written by an older version of reportqa: rebuilt on the next build, no configuration choice involved."""
+
+
 class IndexBusy(IndexUnusable):
     """Another process has been writing the index for longer than we wait."""
 
@@ -212,9 +216,15 @@ def _read_jsonl(path: Path) -> list[dict]:
 def check_compatible(manifest: Manifest, settings: Settings, model_id: str) -> None:
     wanted = {"embed_model": model_id, "chunker": CHUNKER_VERSION, "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap}
     differs = {k: (getattr(manifest, k), v) for k, v in wanted.items() if getattr(manifest, k) != v}
-    if manifest.format != FORMAT_VERSION or differs:
-        detail = "；".join(f"{k}: 索引为 {old}，当前配置为 {new}" for k, (old, new) in differs.items()) or "索引格式已更新"
+    if differs:
+        detail = "；".join(f"{k}: 索引为 {old}，当前配置为 {new}" for k, (old, new) in differs.items())
         raise IndexMismatch(f"索引与当前配置不一致（{detail}）。原索引未改动；{REBUILD}（会按当前配置重新向量化全部报告），或改回原来的配置。")
+    check_format(manifest)
+
+
+def check_format(manifest: Manifest) -> None:
+    if manifest.format != FORMAT_VERSION:
+        raise IndexOutdated(f"索引由旧版本写成（格式 {manifest.format}，当前为 {FORMAT_VERSION}）。运行 `reportqa build` 会重建它。")
 
 
 def _parts(path: Path) -> list[str]:
@@ -263,8 +273,8 @@ def load_index(settings: Settings, model_id: str | None = None) -> ReportIndex:
     manifest = read_manifest(path)
     if model_id is not None:
         check_compatible(manifest, settings, model_id)
-    elif manifest.format != FORMAT_VERSION:
-        raise IndexMismatch(f"索引格式已更新（索引为 {manifest.format}，当前为 {FORMAT_VERSION}）。{REBUILD}。")
+    else:
+        check_format(manifest)
     verify_checksums(path, manifest.checksums)
     part = "manifest.json"
     try:
@@ -421,12 +431,16 @@ def write_index(target: Path, manifest: Manifest, chunks: list[Chunk], documents
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _previous(settings: Settings, model_id: str, rebuild: bool) -> ReportIndex | None:
-    """The existing index whose vectors can be reused. None for a first build or when asked to rebuild;
-    a damaged index or one built with another model is refused, naming why, unless rebuild is asked."""
+def _previous(settings: Settings, model_id: str, rebuild: bool, log: Callable[[str], None]) -> ReportIndex | None:
+    """The existing index whose vectors can be reused. None for a first build, an index of an older
+    format, or when asked to rebuild; a damaged index or one built with another model is refused,
+    naming why, unless rebuild is asked."""
     try:
         return load_index(settings, model_id)
     except IndexMissing:
+        return None
+    except IndexOutdated as outdated:
+        log(f"{outdated}正在重建（全部重新向量化）……")
         return None
     except IndexUnusable:
         if rebuild:
@@ -438,16 +452,16 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
     """corpus/ → index/, embedding only files that are new or changed since the last build; one
     writer at a time."""
     with writer_lock(settings.index_dir, log=log):
-        return _build(settings, rebuild, show_progress)
+        return _build(settings, rebuild, show_progress, log)
 
 
-def _build(settings: Settings, rebuild: bool, show_progress: bool) -> BuildReport:
+def _build(settings: Settings, rebuild: bool, show_progress: bool, log: Callable[[str], None]) -> BuildReport:
     from reportqa.embed import embed_passages, load_embedder, model_id
 
     started = time.perf_counter()
     model = load_embedder(settings.embed_model)
     mid = model_id(model)
-    previous = _previous(settings, mid, rebuild)
+    previous = _previous(settings, mid, rebuild, log)
     rows, problems = metadata_rows(settings.corpus_dir, previous)
     documents, skipped = load_documents(settings.corpus_dir, rows)
     old_files = previous.manifest.files if previous else {}
@@ -521,10 +535,10 @@ def ready_index(settings: Settings, model_id: str, build_if_stale: bool = True, 
     another model, it is refused by name and reason."""
     try:
         index = load_index(settings, model_id)
-    except IndexMissing:
+    except (IndexMissing, IndexOutdated):
         if not build_if_stale:
             raise
-        log(f"{settings.index_dir} 还没有索引，正在从 {settings.corpus_dir} 建立……")
+        log(f"{settings.index_dir} 还没有当前版本的索引，正在从 {settings.corpus_dir} 建立……")
         index = None
     except IndexDamaged as damaged:
         if not repair:
@@ -549,6 +563,6 @@ def _log_build(report: BuildReport, log: Callable[[str], None]) -> None:
 
 
 __all__ = [
-    "BuildReport", "IndexBusy", "IndexDamaged", "IndexMismatch", "IndexMissing", "IndexUnusable", "ReportIndex",
+    "BuildReport", "IndexBusy", "IndexDamaged", "IndexMismatch", "IndexMissing", "IndexOutdated", "IndexUnusable", "ReportIndex",
     "build_index", "current_index", "index_changed", "load_index", "ready_index", "writer_lock",
 ]

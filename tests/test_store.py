@@ -277,3 +277,14 @@ def test_crash_between_the_renames_keeps_the_complete_index(small_settings):
     (tmp / "manifest.json").unlink()  # a build that died before its manifest
     path.rename(old)
     assert len(load_index(small_settings).chunks) == chunks and not old.exists()
+
+
+def test_index_of_an_older_format_is_rebuilt_by_the_next_build_not_refused(small_settings):
+    manifest = small_settings.index_dir / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["format"] = 2
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    said = []
+    report = build_index(small_settings, show_progress=False, log=said.append)
+    assert report.added == SMALL and "旧版本" in said[0]
+    assert load_index(small_settings).manifest.generation == data["generation"] + 1
