@@ -20,10 +20,10 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from reportqa.evidence import Evidence, gather
 from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft, refuse
 from reportqa.figures import has_figure
+from reportqa.lexicon import STOPWORDS, TOKEN_OK
 from reportqa.limits import check_ask
 from reportqa.llm import LLMConfig, LLMUnavailable, chat_model, guarded
 from reportqa.question import Understanding, years_label
-from reportqa.lexicon import STOPWORDS, TOKEN_OK
 from reportqa.retrieve import HybridSearcher, Passage, bigrams
 
 CITE = re.compile(r"\s*\[(\d+)\]")
@@ -253,6 +253,8 @@ class Answerer:
         except LLMUnavailable as unavailable:
             notes.append(f"大模型暂时不可用，已改用摘录式回答：{unavailable}")
             answer = answer_chain(self.searcher, None, filters, k).invoke(question)
+        if answer.dropped:
+            notes.append(f"核查删除了 {len(answer.dropped)} 句在所引资料中找不到依据的内容")
         answer.notes = notes + answer.notes
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer

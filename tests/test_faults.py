@@ -86,6 +86,13 @@ def test_cited_claim_without_number_or_place_is_checked_against_its_passage(sear
     assert text == "" and order == [] and dropped == [draft]
 
 
+def test_llm_answer_loses_its_invented_sentence_and_says_so(searcher, openai_server):
+    openai_server.reply = TRUE_ANSWER + "该镇将建成月球基地。"
+    answer = Answerer(searcher, _config(openai_server)).ask(QUESTION)
+    assert answer.backend == "llm" and "月球" not in answer.text and answer.dropped == ["该镇将建成月球基地。"]
+    assert answer.notes == ["核查删除了 1 句在所引资料中找不到依据的内容"]
+
+
 def test_true_sentence_with_an_invented_clause_is_dropped(searcher):
     passages = searcher.search("余新镇规上工业总产值", {"town": "余新镇"}, k=3)
     draft = "全年预计完成规上工业总产值94.2亿元，并且建成了国际航天港。[1]"
