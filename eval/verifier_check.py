@@ -164,6 +164,8 @@ def markdown(counts: Counter, examples: list[dict], command: str) -> str:
         "No LLM runs here, so the answers are composed from real passage sentences (cited, some shortened to their",
         "first clauses, one in five left uncited as small models do) with invented sentences injected",
         "(see the docstring of eval/verifier_check.py for the six kinds). Positive = the verifier dropped the sentence.",
+        "The true sentences are the reports' own words, whole or cut to their first clauses: a model that rewords",
+        "more freely will see more of its true sentences dropped, so the precision here is an upper bound.",
         "",
         f"- answers: **{counts['answers']}**, true sentences: {fp + tn}, injected: {tp + fn}",
         f"- **precision {precision:.3f}** (of the dropped sentences, the share that were invented)",
@@ -191,7 +193,8 @@ def main() -> int:
     parser.add_argument("--out", default=str(REPO / "eval" / "reports" / "verifier.md"))
     args = parser.parse_args()
     counts, examples = run(Path(args.gold))
-    report = markdown(counts, examples, "python eval/verifier_check.py" + (f" --gold {args.gold}" if args.gold != parser.get_default("gold") else ""))
+    command = "REPORTQA_HOME=<a copy of the repo's corpus/> python eval/verifier_check.py"
+    report = markdown(counts, examples, command + (f" --gold {args.gold}" if args.gold != parser.get_default("gold") else ""))
     Path(args.out).write_text(report, encoding="utf-8")
     print(report)
     return 0

@@ -270,7 +270,7 @@ def ask_model(model: Runnable, prompt: Any, cfg: LLMConfig) -> str:
                 attempt += 1
                 continue
             raise as_unavailable(exc, cfg) or LLMUnavailable(
-                f"大模型的回复无法解析（{type(exc).__name__}: {str(exc)[:80]}）"
+                f"大模型调用失败或回复无法解析（{type(exc).__name__}: {str(exc)[:80]}）"
             ) from exc
 
 
