@@ -3,8 +3,9 @@
 No LLM runs on the machines this is measured on, so the answers are composed the
 way a small model writes them: for each answerable gold question, true sentences
 taken from the passages retrieved for it (some whole, some cut to their first
-clauses, some with their [n] left out, as models often do), each cited to its
-passage, plus invented sentences of six kinds injected among them:
+clauses, some with their [n] left out, as models often do, some reworded with
+a synonym for each verb a model likes to swap), each cited to its passage,
+plus invented sentences of six kinds injected among them:
 
 * ``uncited``      – an uncited claim with no number or place (「该镇还将建成月球基地。」)
 * ``claim``        – a cited claim about a real subject the passage never makes
@@ -44,12 +45,15 @@ PREDICATES = (
     "所有村民都已移居海外", "建成全球最大的熊猫乐园", "取消了全部农业生产",
 )
 KINDS = ("uncited", "claim", "number", "place", "clause", "wrong_cite")
+# Words a model swaps for a near synonym when it retells a report (推进 → 推动 …).
+SYNONYMS = {"推进": "推动", "加快": "加速", "提升": "提高", "开展": "进行", "完成": "实现", "打造": "建设",
+            "持续": "不断", "深化": "深入推进", "积极": "主动", "全力": "全面", "实施": "推行", "启动": "开始"}
 
 
 @dataclass
 class Line:
     text: str
-    kind: str  # "true" or one of KINDS
+    kind: str  # "true", "reworded" (true, with synonyms) or one of KINDS
 
 
 def true_sentences(passage_text: str) -> list[str]:
@@ -66,6 +70,12 @@ def shortened(sentence: str) -> str:
     return ends("".join(clauses[:2]).rstrip("，")) if len(clauses) > 2 else ends(sentence)
 
 
+def reworded(sentence: str) -> str:
+    for word, synonym in SYNONYMS.items():
+        sentence = sentence.replace(word, synonym)
+    return sentence
+
+
 def compose(rng: random.Random, texts: list[str], towns: list[str], subjects: list[str]) -> list[Line] | None:
     """An answer: two or three true sentences cited to their passages, and two invented ones."""
     pools = [(n, true_sentences(t)) for n, t in enumerate(texts, 1)]
@@ -79,7 +89,10 @@ def compose(rng: random.Random, texts: list[str], towns: list[str], subjects: li
         used.add(sentence)
         form = rng.random()
         text = shortened(sentence) if form < 0.3 else ends(sentence)
-        lines.append(Line(text if form > 0.8 else f"{text}[{n}]", "true"))
+        kind = "true"
+        if 0.55 < form <= 0.8 and any(word in text for word in SYNONYMS):
+            text, kind = reworded(text), "reworded"
+        lines.append(Line(text if form > 0.8 else f"{text}[{n}]", kind))
     n, pool = rng.choice(pools)
     unused = [x for x in pool if x not in used]
     if not unused:
@@ -111,7 +124,7 @@ def compose(rng: random.Random, texts: list[str], towns: list[str], subjects: li
                 continue
             text = f"{base}[{rng.choice(elsewhere)}]"
         lines.insert(rng.randrange(len(lines) + 1), Line(text, kind))
-    return lines if any(line.kind != "true" for line in lines) else None
+    return lines if any(line.kind in KINDS for line in lines) else None
 
 
 def body(sentence: str) -> str:
@@ -142,7 +155,7 @@ def run(gold_path: Path, seed: int = 13) -> tuple[Counter, list[dict]]:
         for line in lines:
             caught = body(line.text) in dropped_bodies
             counts[(line.kind, caught)] += 1
-            if caught != (line.kind != "true"):
+            if caught != (line.kind in KINDS):
                 examples.append({"id": item.get("id"), "kind": line.kind, "sentence": line.text, "dropped": caught})
     return counts, examples
 
@@ -150,12 +163,14 @@ def run(gold_path: Path, seed: int = 13) -> tuple[Counter, list[dict]]:
 def markdown(counts: Counter, examples: list[dict], command: str) -> str:
     tp = sum(counts[(k, True)] for k in KINDS)
     fn = sum(counts[(k, False)] for k in KINDS)
-    fp, tn = counts[("true", True)], counts[("true", False)]
+    fp = counts[("true", True)] + counts[("reworded", True)]
+    tn = counts[("true", False)] + counts[("reworded", False)]
+    reworded_n = counts[("reworded", True)] + counts[("reworded", False)]
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     rows = [f"| {kind} | {counts[(kind, True)] + counts[(kind, False)]} | {counts[(kind, True)]} |" for kind in KINDS]
-    missed = [e for e in examples if e["kind"] != "true"][:12]
-    wrongly = [e for e in examples if e["kind"] == "true"][:12]
+    missed = [e for e in examples if e["kind"] in KINDS][:12]
+    wrongly = [e for e in examples if e["kind"] not in KINDS][:12]
     return "\n".join([
         "# Verifier: invented sentences caught, true sentences kept",
         "",
@@ -164,13 +179,14 @@ def markdown(counts: Counter, examples: list[dict], command: str) -> str:
         "No LLM runs here, so the answers are composed from real passage sentences (cited, some shortened to their",
         "first clauses, one in five left uncited as small models do) with invented sentences injected",
         "(see the docstring of eval/verifier_check.py for the six kinds). Positive = the verifier dropped the sentence.",
-        "The true sentences are the reports' own words, whole or cut to their first clauses: a model that rewords",
-        "more freely will see more of its true sentences dropped, so the precision here is an upper bound.",
+        "The true sentences are the reports' own words, whole, cut to their first clauses, or with common verbs swapped",
+        "for synonyms (推进 → 推动 …): a model that rewords more freely will see more of its true sentences dropped.",
         "",
         f"- answers: **{counts['answers']}**, true sentences: {fp + tn}, injected: {tp + fn}",
         f"- **precision {precision:.3f}** (of the dropped sentences, the share that were invented)",
         f"- **recall {recall:.3f}** (of the invented sentences, the share dropped)",
-        f"- true sentences wrongly dropped: {fp} of {fp + tn} ({fp / max(fp + tn, 1):.1%})",
+        f"- true sentences wrongly dropped: {fp} of {fp + tn} ({fp / max(fp + tn, 1):.1%}); of those reworded with synonyms: "
+        f"{counts[('reworded', True)]} of {reworded_n}",
         "",
         "| injected kind | n | dropped |",
         "| --- | --- | --- |",
@@ -182,7 +198,7 @@ def markdown(counts: Counter, examples: list[dict], command: str) -> str:
         "",
         "## True sentences dropped",
         "",
-        *(f"- {e['id']}: {e['sentence']}" for e in wrongly),
+        *(f"- {e['id']} ({e['kind']}): {e['sentence']}" for e in wrongly),
         "",
     ])
 
