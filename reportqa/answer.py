@@ -253,8 +253,9 @@ class Answerer:
         except LLMUnavailable as unavailable:
             notes.append(f"大模型暂时不可用，已改用摘录式回答：{unavailable}")
             answer = answer_chain(self.searcher, None, filters, k).invoke(question)
-        if answer.dropped:
-            notes.append(f"核查删除了 {len(answer.dropped)} 句在所引资料中找不到依据的内容")
+        unsupported_sentences = [d for d in answer.dropped if NOT_FOUND not in d]  # a refusal's own wording is no claim
+        if unsupported_sentences:
+            notes.append(f"核查删除了 {len(unsupported_sentences)} 句在所引资料中找不到依据的内容")
         answer.notes = notes + answer.notes
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer

@@ -93,6 +93,11 @@ def test_llm_answer_loses_its_invented_sentence_and_says_so(searcher, openai_ser
     assert answer.notes == ["核查删除了 1 句在所引资料中找不到依据的内容"]
 
 
+def test_a_refusal_is_not_counted_as_a_dropped_claim(searcher):
+    answer = Answerer(searcher).ask("乌镇2022年的财政总收入是多少？")
+    assert answer.refused and answer.notes == []
+
+
 def test_true_sentence_with_an_invented_clause_is_dropped(searcher):
     passages = searcher.search("余新镇规上工业总产值", {"town": "余新镇"}, k=3)
     draft = "全年预计完成规上工业总产值94.2亿元，并且建成了国际航天港。[1]"
