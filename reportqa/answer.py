@@ -20,7 +20,9 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from reportqa.evidence import Evidence, gather
 from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft, refuse
 from reportqa.figures import has_figure
-from reportqa.llm import LLMConfig, as_unavailable, chat_model
+from reportqa.lexicon import STOPWORDS, TOKEN_OK
+from reportqa.limits import check_ask
+from reportqa.llm import LLMConfig, LLMUnavailable, chat_model, guarded
 from reportqa.question import Understanding, years_label
 from reportqa.retrieve import HybridSearcher, Passage, bigrams
 
@@ -86,9 +88,52 @@ def scope_note(u: Understanding) -> str:
 
 # ---------------------------------------------------------------- verification
 
+# Words an answer uses to frame what it cites (「资料中提到…的有」「具体如下」), which no passage needs to hold.
+FRAMING_WORDS = frozenset(
+    "资料 提到 镇街 共有 说法 相近 原文 具体 如下 以下 分别 包括 主要 其中 有关 相关 情况 内容 根据 按照 "
+    "表示 指出 提出 此外 另外 目前 已经 进一步 有所 回答 问题 介绍".split()
+)
+CONTENT_FLAGS = ("n", "v", "a", "m", "x", "eng", "i", "j", "l", "s", "t", "z")  # jieba: nouns, verbs, adjectives, numerals, terms, idioms
+SUPPORTED_SHARE = 0.8  # share of a sentence's content words its passages (or the question) must hold; eval/reports/verifier.md
+CLAUSE_SHARE = 0.5  # … and of each clause's
+CLAUSE_BREAK = re.compile(r"[，；：,;:]")
+
+
+def support_text(passage: Passage) -> str:
+    """What a citation of this passage vouches for: its text and section, and the report it is
+    from as users see it (the label line of a which-answer, 「凤桥镇 · 2023年 · 政府工作报告」)."""
+    meta = passage.chunk.meta
+    fields = (str(meta.get(k) or "") for k in ("title", "town", "county", "city", "province", "year", "doc_type"))
+    return " ".join([passage.chunk.embedding_text(), passage.source_label(), *fields])
+
 
 def _dictionary_terms(searcher: HybridSearcher, text: str) -> list[str]:
     return [t for t in searcher.index.tokenizer.terms if len(t) >= 2 and t in text]
+
+
+def content_words(searcher: HybridSearcher, text: str) -> list[str]:
+    """The words that carry a sentence's claim (nouns, verbs, adjectives, numerals, named terms),
+    without stopwords and the answer's framing words."""
+    return [
+        word for word, flag in searcher.index.tokenizer.tagged(text)
+        if len(word) >= 2 and flag.startswith(CONTENT_FLAGS) and TOKEN_OK.search(word)
+        and word not in STOPWORDS and word not in FRAMING_WORDS
+    ]
+
+
+def unsupported(searcher: HybridSearcher, body: str, support: str, question: str) -> list[str]:
+    """What the support text fails to hold of a sentence: any number or named term; its content words
+    when fewer than SUPPORTED_SHARE of them occur (a paraphrase may reword a little, not invent); or
+    a clause most of whose content words are absent (a true sentence with an invented clause appended)."""
+    missing = [n for n in NUMBER.findall(body) if n not in support]
+    missing += [t for t in _dictionary_terms(searcher, body) if t not in support and t not in question]
+    clauses = [[w for w in content_words(searcher, c) if w not in question] for c in CLAUSE_BREAK.split(body)]
+    words = [w for clause in clauses for w in clause]
+    absent = [w for w in words if w not in support]
+    invented_clause = any(sum(w not in support for w in c) > (1 - CLAUSE_SHARE) * len(c) for c in clauses)
+    if len(absent) > (1 - SUPPORTED_SHARE) * len(words) or invented_clause:
+        missing += absent
+    return missing
 
 
 def _pairs(text: str) -> set[str]:
@@ -106,16 +151,18 @@ def attribute(body: str, passages: list[Passage], question: str = "") -> int | N
     pairs = _pairs(body) - _pairs(question)
     if len(pairs) < 2 or not passages or NOT_FOUND in body:
         return None
-    held = [len(pairs & _pairs(p.chunk.embedding_text())) / len(pairs) for p in passages]
+    held = [len(pairs & _pairs(support_text(p))) / len(pairs) for p in passages]
     best = max(range(len(held)), key=held.__getitem__)
     return best + 1 if held[best] >= ATTRIBUTION_OVERLAP else None
 
 
 def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[Passage]) -> tuple[str, list[int], list[str]]:
-    """Keep sentences whose numbers and named terms occur in the passages they cite (or, uncited, in the
-    passage holding their wording); renumber citations.
+    """Check every sentence, cited or not, against the passages it cites or is attributed to: its
+    numbers, named terms and content words must be there. An uncited sentence no passage holds is
+    kept only when it claims nothing (「具体如下：」); everything else unsupported is dropped.
 
-    Returns the checked text, the original passage numbers in citation order, and the dropped sentences.
+    Returns the checked text (citations renumbered), the original passage numbers in citation
+    order, and the dropped sentences as written.
     """
     lines: list[str] = []
     dropped: list[str] = []
@@ -131,14 +178,12 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
                 continue
             if not cited and (source := attribute(body, passages, question)):
                 valid, sentence = [source], f"{sentence}[{source}]"
-            terms = _dictionary_terms(searcher, body)
-            support = "".join(passages[n - 1].chunk.embedding_text() + passages[n - 1].chunk.meta.get("town", "") for n in valid)
-            facts_ok = all(num in support for num in NUMBER.findall(body)) and all(t in support or t in question for t in terms)
-            if valid and facts_ok:
+            support = " ".join(support_text(passages[n - 1]) for n in valid)
+            if valid and not unsupported(searcher, body, support, question):
                 order.extend(n for n in valid if n not in order)
                 kept.append(sentence)
-            elif not cited and not NUMBER.search(body) and not terms and NOT_FOUND not in body:
-                kept.append(body)  # a connective phrase such as 「具体如下：」
+            elif not cited and not unsupported(searcher, body, "", question) and NOT_FOUND not in body:
+                kept.append(body)  # a connective phrase such as 「具体如下：」 claims nothing
             else:
                 dropped.append(sentence)
         lines.append("".join(kept))
@@ -200,24 +245,26 @@ def answer_chain(searcher: HybridSearcher, llm: Runnable | None = None, filters:
 
 
 class Answerer:
-    """Loads the writer once; falls back to the extractive answer when the LLM cannot be reached."""
+    """Loads the writer once; falls back to the extractive answer, saying why, on any LLM fault."""
 
     def __init__(self, searcher: HybridSearcher, llm_config: LLMConfig | None = None):
         self.searcher = searcher
         self.config = llm_config or LLMConfig()
-        self.llm = chat_model(self.config)
+        self.llm = guarded(chat_model(self.config), self.config)
 
     def ask(self, question: str, filters: dict | None = None, k: int = 10) -> Answer:
+        """Raises limits.InputRejected, naming what is allowed, for a question, k or filter out of bounds."""
         started = time.perf_counter()
+        question, filters, k = check_ask(question, filters, k, self.searcher.index)
         notes = []
         try:
             answer = answer_chain(self.searcher, self.llm, filters, k).invoke(question)
-        except Exception as exc:
-            unavailable = as_unavailable(exc, self.config) if self.llm is not None else None
-            if unavailable is None:
-                raise
+        except LLMUnavailable as unavailable:
             notes.append(f"大模型暂时不可用，已改用摘录式回答：{unavailable}")
             answer = answer_chain(self.searcher, None, filters, k).invoke(question)
+        unsupported_sentences = [d for d in answer.dropped if NOT_FOUND not in d]  # a refusal's own wording is no claim
+        if unsupported_sentences:
+            notes.append(f"核查删除了 {len(unsupported_sentences)} 句在所引资料中找不到依据的内容")
         answer.notes = notes + answer.notes
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer

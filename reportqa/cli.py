@@ -10,7 +10,11 @@ from pathlib import Path
 from reportqa.config import Settings
 from reportqa.ingest import LoadError, chunk_document, prepare_document
 from reportqa.ingest.load import read_file
-from reportqa.ingest.meta import read_sidecar
+from reportqa.ingest.meta import load_sidecar
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
@@ -21,7 +25,10 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
     except (LoadError, OSError) as error:
         print(f"无法读取：{error}", file=sys.stderr)
         return 2
-    document = prepare_document(raw, read_sidecar(path.parent).get(path.name))
+    sidecar = load_sidecar(path.parent)
+    for problem in sidecar.problems:
+        _log(str(problem))
+    document = prepare_document(raw, sidecar.rows.get(path.name))
     meta = document.meta
     origin = "（从正文提取）" if meta.extracted else "（来自 metadata.csv）"
     print(f"文件：{document.source}  编码：{raw.encoding}  原文 {len(raw.text)} 字，清洗后 {len(document.text)} 字")
@@ -51,23 +58,29 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from reportqa.store import build_index
 
-    report = build_index(settings, rebuild=args.rebuild)
+    report = build_index(settings, rebuild=args.rebuild, log=_log)
+    for problem in report.sidecar:
+        _log(str(problem))
     for error in report.skipped:
-        print(f"跳过 {error.source}：{error.reason}", file=sys.stderr)
+        _log(f"跳过 {error.source}：{error.reason}")
     print(f"索引已写入 {settings.index_dir}：{report.summary()}")
     return 0
 
 
 def _searcher(settings: Settings):
+    """The searcher, the index brought up to date (said on stderr); a damaged index is refused, not rebuilt."""
     from reportqa.retrieve import open_searcher
 
-    return open_searcher(settings, show_progress=sys.stderr.isatty())
+    return open_searcher(settings, show_progress=sys.stderr.isatty(), log=_log)
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from reportqa.evidence import search_passages
+    from reportqa.limits import check_search
 
-    passages = search_passages(_searcher(settings), args.query, _filters(args), args.k, args.mode)
+    searcher = _searcher(settings)
+    query, filters, k, mode = check_search(args.query, _filters(args), args.k, args.mode, searcher.index)
+    passages = search_passages(searcher, query, filters, k, mode)
     if args.json:
         print(json.dumps([p.as_json() for p in passages], ensure_ascii=False, indent=1))
         return 0
@@ -91,6 +104,7 @@ def _print_answer(answer) -> None:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from reportqa.answer import Answerer
+    from reportqa.limits import InputRejected
     from reportqa.llm import LLMConfig, LLMUnavailable
 
     try:
@@ -110,8 +124,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             if not line.strip():
                 continue
             item = json.loads(line)
-            answer = answerer.ask(item["question"], _filters(args), max(args.k, 10))
-            out.write(json.dumps(answer.as_json(str(item.get("id", line_no))), ensure_ascii=False) + "\n")
+            id_ = str(item.get("id", line_no))
+            try:
+                row = answerer.ask(item.get("question"), _filters(args), max(args.k, 10)).as_json(id_)
+            except InputRejected as rejected:  # one bad question must not end the run
+                row = {"id": id_, "question": item.get("question"), "answer": str(rejected), "refused": True,
+                       "citations": [], "retrieved": [], "latency_ms": 0.0}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
             out.flush()
     return 0
 
@@ -136,13 +155,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
               f"阅读{'也需要登录' if access.reading_needs_login else '不需登录'}。", file=sys.stderr)
     try:
         with starting_page(args.host, args.port):
-            searcher = open_searcher(settings, show_progress=True, log=lambda message: print(message, file=sys.stderr))
+            searcher = open_searcher(settings, show_progress=True, log=_log, repair=True)
     except IndexUnusable as error:
         print(str(error), file=sys.stderr)
         return 2
     except OSError as error:  # the port is taken, or the address is not this machine's
         print(f"无法在 {args.host}:{args.port} 上启动（{error.strerror or error}）；请换一个端口（--port）或先停止占用它的程序", file=sys.stderr)
         return 2
+    from reportqa.feedback import FeedbackUnavailable, check_database
+
+    try:
+        check_database(settings.feedback_db)
+    except FeedbackUnavailable as error:
+        _log(f"注意：{error}在修复之前，评分和赞/踩无法保存，问答和检索不受影响。")
     print(f"reportqa 已启动：http://{args.host}:{args.port}  （Ctrl+C 退出）", file=sys.stderr)
     serve(settings, args.host, args.port, searcher=searcher, access=access)
     return 0
@@ -226,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="检索段落")
     search.add_argument("query")
     search.add_argument("-k", type=int, default=10)
-    search.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    search.add_argument("--mode", default="hybrid", help="hybrid（默认）、dense 或 bm25")
     search.add_argument("--json", action="store_true", help="按约定输出 JSON 段落对象")
     _add_filters(search)
     search.set_defaults(run=cmd_search)
@@ -265,8 +290,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; a refused input, an unusable index or an unreadable feedback database ends
+    with its Chinese message and exit status 2, never a traceback."""
+    from reportqa.feedback import FeedbackUnavailable
+    from reportqa.limits import InputRejected
+    from reportqa.store import IndexUnusable
+
     args = build_parser().parse_args(argv)
-    return args.run(args, Settings())
+    try:
+        return args.run(args, Settings())
+    except (InputRejected, IndexUnusable, FeedbackUnavailable) as error:
+        _log(str(error))
+        return 2
 
 
 if __name__ == "__main__":

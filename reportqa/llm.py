@@ -15,6 +15,13 @@ with ``.stream()`` yielding ``AIMessageChunk``), so the chain code is the same
 whichever is configured. Every failure a user can fix – server down, wrong
 URL, key rejected, package or model file missing – is raised as
 :class:`LLMUnavailable` with the fix in the message.
+
+:func:`guarded` wraps the model for the answer chain: it streams the reply,
+retries a busy or failing server (HTTP 429/5xx) a bounded number of times
+with backoff, and turns every fault of the call – refused connection,
+timeout, 4xx, 5xx, a malformed, empty or cut-off reply – into
+:class:`LLMUnavailable` naming the cause, so the chain can fall back to the
+extractive answer and say why.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -34,7 +42,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, convert_to_openai_messages
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import PrivateAttr
 
 # llama.cpp's OpenMP threads spin-wait for each other by default. When any
@@ -72,6 +80,9 @@ class LLMConfig:
     max_tokens: int = 512
     # gguf only; 0 = every core this process may use.
     n_threads: int = 0
+    # openai only: further attempts after HTTP 429/5xx, waiting backoff_s, 2×, 4× … (or the server's Retry-After, up to MAX_WAIT_S)
+    retries: int = 2
+    backoff_s: float = 1.0
 
     def __post_init__(self) -> None:
         self.backend = self.backend.strip().lower()
@@ -183,31 +194,91 @@ def check_reachable(cfg: LLMConfig, timeout_s: float = 3.0) -> None:
         raise LLMUnavailable(f"LLM server {url} did not answer JSON; is REPORTQA_LLM_BASE_URL right?") from exc
 
 
-def as_unavailable(exc: BaseException, cfg: LLMConfig) -> LLMUnavailable | None:
-    """Translate an error raised while *invoking* an ``openai`` model, or None.
+RETRY_STATUS = (429, 500, 502, 503, 504)
+MAX_WAIT_S = 10.0
 
-    ChatOpenAI raises the ``openai`` package's exceptions; the chain can use
-    this to show the same actionable message as :func:`check_reachable` when
-    the server dies mid-session, and let real bugs propagate.
+
+def _status(exc: BaseException) -> int | None:
+    return getattr(exc, "status_code", None)
+
+
+def as_unavailable(exc: BaseException, cfg: LLMConfig) -> LLMUnavailable | None:
+    """Translate an error raised while *invoking* an ``openai`` model, or None for anything else.
+
+    ChatOpenAI raises the ``openai`` package's exceptions; the message names the cause and
+    what to set, as :func:`check_reachable` does.
     """
     try:
         import openai
     except ImportError:  # pragma: no cover - langchain-openai depends on it
         return None
+    url = cfg.base_url
     if isinstance(exc, openai.APITimeoutError):
-        return LLMUnavailable(
-            f"LLM server {cfg.base_url} did not answer within {cfg.timeout_s:g}s; "
-            f"raise REPORTQA_LLM_TIMEOUT or lower max_tokens"
-        )
+        return LLMUnavailable(f"大模型服务 {url} 在 {cfg.timeout_s:g} 秒内没有回答；可调大 REPORTQA_LLM_TIMEOUT")
     if isinstance(exc, openai.APIConnectionError):
-        return LLMUnavailable(f"LLM server {cfg.base_url} is not reachable; start it or fix REPORTQA_LLM_BASE_URL")
-    if isinstance(exc, openai.AuthenticationError):
-        return LLMUnavailable(f"LLM server {cfg.base_url} rejected the API key; set REPORTQA_LLM_API_KEY")
+        return LLMUnavailable(f"连不上大模型服务 {url}（连接被拒绝或中途断开）；请启动服务或检查 REPORTQA_LLM_BASE_URL")
+    if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+        return LLMUnavailable(f"大模型服务 {url} 拒绝了密钥（HTTP {_status(exc)}）；请检查 REPORTQA_LLM_API_KEY")
     if isinstance(exc, openai.NotFoundError):
-        return LLMUnavailable(
-            f"LLM server {cfg.base_url} does not know model {cfg.model!r}; set REPORTQA_LLM_MODEL"
-        )
+        return LLMUnavailable(f"大模型服务 {url} 没有模型 {cfg.model!r}（HTTP 404）；请检查 REPORTQA_LLM_MODEL")
+    if isinstance(exc, openai.RateLimitError):
+        return LLMUnavailable(f"大模型服务 {url} 繁忙（HTTP 429），重试 {cfg.retries} 次后仍被拒绝；请稍后再问")
+    if isinstance(exc, openai.APIStatusError):
+        status = _status(exc)
+        side = "服务端出错" if status and status >= 500 else "拒绝了请求"
+        retried = f"，重试 {cfg.retries} 次后仍失败" if status in RETRY_STATUS else ""
+        return LLMUnavailable(f"大模型服务 {url} {side}（HTTP {status}）{retried}；请查看该服务的日志")
+    if isinstance(exc, openai.APIError):
+        return LLMUnavailable(f"大模型服务 {url} 的回复无法解析（{type(exc).__name__}）")
     return None
+
+
+def _wait_s(exc: BaseException, attempt: int, cfg: LLMConfig) -> float:
+    """The server's Retry-After when it gives one, else exponential backoff; never above MAX_WAIT_S."""
+    response = getattr(exc, "response", None)
+    header = response.headers.get("retry-after", "") if response is not None else ""
+    wait = float(header) if header.replace(".", "", 1).isdigit() else cfg.backoff_s * 2**attempt
+    return min(wait, MAX_WAIT_S)
+
+
+def _reply(model: Runnable, prompt: Any) -> str:
+    """The streamed reply's text; a reply with no end (a cut stream) or no text is a fault."""
+    message = None
+    for chunk in model.stream(prompt):
+        message = chunk if message is None else message + chunk
+    finish = (message.response_metadata or {}).get("finish_reason") if message is not None else None
+    if finish is None:
+        raise LLMUnavailable("大模型的回复中途断开（没有收到结束标记）")
+    text = message.content if isinstance(message.content, str) else ""
+    if not text.strip():
+        raise LLMUnavailable("大模型返回了空回答")
+    return text
+
+
+def ask_model(model: Runnable, prompt: Any, cfg: LLMConfig) -> str:
+    """One reply from the model, retrying HTTP 429/5xx up to cfg.retries times; every other fault
+    (and the last retryable one) raises LLMUnavailable naming the cause."""
+    attempt = 0
+    while True:
+        try:
+            return _reply(model, prompt)
+        except LLMUnavailable:
+            raise
+        except Exception as exc:  # whatever the client raises while talking to the model is a fault of the call
+            if _status(exc) in RETRY_STATUS and attempt < cfg.retries:
+                time.sleep(_wait_s(exc, attempt, cfg))
+                attempt += 1
+                continue
+            raise as_unavailable(exc, cfg) or LLMUnavailable(
+                f"大模型调用失败或回复无法解析（{type(exc).__name__}: {str(exc)[:80]}）"
+            ) from exc
+
+
+def guarded(model: Runnable | None, cfg: LLMConfig) -> Runnable | None:
+    """The model as the answer chain uses it: prompt → AIMessage, through :func:`ask_model`."""
+    if model is None:
+        return None
+    return RunnableLambda(lambda prompt: AIMessage(content=ask_model(model, prompt, cfg)), name="guarded_llm")
 
 
 # --- in-process GGUF backend -------------------------------------------------

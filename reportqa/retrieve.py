@@ -215,18 +215,14 @@ class CrossEncoderReranker:
         return [p for _, p in sorted(zip(scores, passages), key=lambda pair: -pair[0])]
 
 
-def open_searcher(settings, build_if_stale: bool = True, show_progress: bool = True, log: Callable[[str], None] = lambda message: None) -> HybridSearcher:
-    """Load the embedder and the index once; build the index first when it is missing or stale."""
+def open_searcher(settings, build_if_stale: bool = True, show_progress: bool = True, log: Callable[[str], None] = lambda message: None,
+                  repair: bool = False) -> HybridSearcher:
+    """Load the embedder and the index once; build the index first when it is missing or stale, and
+    rebuild a damaged one only when repair is set (store.ready_index says which and why)."""
     from reportqa.embed import load_embedder, model_id
-    from reportqa.store import build_index, current_index, load_index
+    from reportqa.store import ready_index
 
     embedder = load_embedder(settings.embed_model)
-    index = current_index(settings, model_id(embedder)) if build_if_stale else None
-    if index is None and build_if_stale:
-        log(f"索引缺失或与 {settings.corpus_dir} 不一致，正在建立索引（只处理新增或改动的文件）……")
-        report = build_index(settings, show_progress=show_progress)
-        for error in report.skipped:
-            log(f"跳过 {error.source}：{error.reason}")
-        log(f"索引就绪：{report.summary()}")
+    index = ready_index(settings, model_id(embedder), build_if_stale, repair, show_progress, log)
     reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
-    return HybridSearcher(index or load_index(settings, model_id(embedder)), embedder, reranker)
+    return HybridSearcher(index, embedder, reranker)

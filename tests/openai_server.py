@@ -13,6 +13,12 @@ Speaks just enough of the API:
 * ``POST /v1/chat/completions`` – plain JSON, or ``"stream": true`` as SSE
   (``data: {chunk}`` lines ending with ``data: [DONE]``).
 
+Faults, for the fallback tests: ``status`` (an HTTP error code, or a list of
+codes used one per request, 200 meaning answer normally) and ``fault``:
+``"malformed"`` (a 200 whose body is not JSON), ``"no_choices"`` (JSON
+without ``choices``) or ``"cut"`` (the connection closes halfway through the
+body or the stream).
+
 Usage::
 
     with ScriptedOpenAIServer(reply="余新镇[1]") as srv:
@@ -43,7 +49,8 @@ class ScriptedOpenAIServer:
         self.model = model
         self.requests: list[dict[str, Any]] = []  # chat-completion bodies received, in order
         self.delay_s: float = 0.0  # sleep before answering, to test client timeouts
-        self.status: int = 200  # set e.g. 401/500 to make chat completions fail
+        self.status: int | list[int] = 200  # e.g. 401/500, or [500, 200] for one failure then an answer
+        self.fault: str = ""  # "", "malformed", "no_choices" or "cut"
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
@@ -80,6 +87,12 @@ class ScriptedOpenAIServer:
         self.stop()
 
     # -- behaviour --------------------------------------------------------
+
+    def _next_status(self) -> int:
+        with self._lock:
+            if isinstance(self.status, list):
+                return self.status.pop(0) if self.status else 200
+            return self.status
 
     def _next_reply(self, body: dict[str, Any]) -> str:
         with self._lock:
@@ -125,23 +138,42 @@ class ScriptedOpenAIServer:
                 text = server._next_reply(body)
                 if server.delay_s:
                     time.sleep(server.delay_s)
-                if server.status != 200:
-                    self._json(server.status, {"error": {"message": "scripted failure", "type": "scripted",
-                                                         "code": server.status}})
+                status = server._next_status()
+                if status != 200:
+                    self._json(status, {"error": {"message": "scripted failure", "type": "scripted", "code": status}})
                     return
                 if body.get("stream"):
                     self._stream(body, text)
+                elif server.fault == "malformed":
+                    self._raw(200, b'{"id": "x", "choices": [{"message": {"content": "\xe4\xbd')
+                elif server.fault == "no_choices":
+                    self._json(200, {"id": "x", "object": "chat.completion", "model": server.model})
+                elif server.fault == "cut":
+                    data = json.dumps(_completion(server.model, body, text), ensure_ascii=False).encode()
+                    self._raw(200, data[: len(data) // 2], length=len(data))
                 else:
                     self._json(200, _completion(server.model, body, text))
+
+            def _raw(self, status: int, data: bytes, length: int | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data) if length is None else length))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _stream(self, body: dict[str, Any], text: str) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
                 self.end_headers()
-                for chunk in _chunks(server.model, body, text):
+                chunks = _chunks(server.model, body, text)
+                for chunk in chunks[: len(chunks) // 2] if server.fault else chunks:  # a fault strikes halfway
                     self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
                     self.wfile.flush()
+                if server.fault == "cut":
+                    return
+                if server.fault:
+                    self.wfile.write(b'data: {"choices": [{"delta": \n\n' if server.fault == "malformed" else b'data: {"id": "x"}\n\n')
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 

@@ -1,6 +1,7 @@
 """Ratings and thumbs on a real SQLite file: stored, exported, summarised, never lost."""
 
 import csv
+import os
 import sqlite3
 
 import pytest
@@ -116,3 +117,71 @@ def test_agreement_uses_each_raters_latest_score(tmp_path):
 def test_empty_summary(tmp_path):
     s = feedback.summary(tmp_path / "none.sqlite3")
     assert s.n_ratings == 0 and s.per_rater == [] and all(a.pairs == 0 and a.exact is None for a in s.agreement)
+
+
+# ---------------------------------------------------------------- faults of the database file (issue 13)
+
+
+def test_a_directory_as_database_is_named_with_the_fix_and_never_blocks_the_summary(tmp_path):
+    folder = tmp_path / "feedback.sqlite3"
+    folder.mkdir()
+    with pytest.raises(feedback.FeedbackUnavailable, match="文件夹") as info:
+        feedback.check_database(folder)
+    assert str(folder) in str(info.value) and "REPORTQA_FEEDBACK_DB" in str(info.value)
+    with pytest.raises(feedback.FeedbackUnavailable, match="文件夹"):
+        feedback.save_rating(folder, rating())
+    empty, problem = feedback.summary_or_problem(folder)
+    assert empty.n_ratings == 0 and "文件夹" in problem
+
+
+def test_a_damaged_database_is_reported_not_overwritten(tmp_path):
+    db = tmp_path / "feedback.sqlite3"
+    db.write_bytes(b"this is not sqlite" * 100)
+    before = db.read_bytes()
+    with pytest.raises(feedback.FeedbackUnavailable, match="已损坏") as info:
+        feedback.check_database(db)
+    assert "改名备份" in str(info.value)
+    assert feedback.summary_or_problem(db)[1]
+    assert db.read_bytes() == before
+
+
+def test_a_locked_database_is_retried_briefly_then_explained(tmp_path, monkeypatch):
+    db = tmp_path / "feedback.sqlite3"
+    feedback.save_rating(db, rating())
+    holder = sqlite3.connect(db)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(feedback, "BUSY_WAIT_S", 0.3)
+    monkeypatch.setattr(feedback, "READ_WAIT_S", 0.1)
+    try:
+        with pytest.raises(feedback.FeedbackUnavailable, match="锁定"):
+            feedback.save_thumb(db, Thumb(True, "问", "答"))
+        assert "锁定" in feedback.summary_or_problem(db)[1]
+    finally:
+        holder.rollback()
+        holder.close()
+    assert feedback.save_thumb(db, Thumb(True, "问", "答")) == 1, "once the lock is gone, writes work again"
+
+
+def test_a_read_only_database_says_so(tmp_path):
+    db = tmp_path / "feedback.sqlite3"
+    feedback.save_rating(db, rating())
+    # root ignores file modes, so the read-only case is driven through SQLite's own read-only open
+    readonly = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    with pytest.raises(sqlite3.OperationalError) as raw:
+        readonly.execute("INSERT INTO thumbs (created_at, liked, question, answer, answer_key) VALUES ('', 1, '', '', '')")
+    readonly.close()
+    message = str(feedback._unavailable(db, raw.value))
+    assert str(db) in message and "只读" in message
+    if os.geteuid() != 0:
+        db.chmod(0o444)
+        with pytest.raises(feedback.FeedbackUnavailable, match="只读"):
+            feedback.save_thumb(db, Thumb(True, "问", "答"))
+
+
+def test_export_neutralises_formula_cells(tmp_path):
+    db = tmp_path / "feedback.sqlite3"
+    feedback.save_rating(db, rating(comment='=HYPERLINK("http://x","点我")', rater="+张三"))
+    out = feedback.export_csv(db, tmp_path / "r.csv")
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        row = list(csv.DictReader(handle))[0]
+    assert row["comment"] == '\'=HYPERLINK("http://x","点我")' and row["rater"] == "'+张三"

@@ -133,3 +133,80 @@ def test_other_formats(tmp_path):
         read_bytes("broken.pdf", b"%PDF-1.4 garbage")
     with pytest.raises(LoadError, match="编码"):
         read_bytes("latin.txt", b"\xff\xfe\xfa" * 50)
+
+
+# ---------------------------------------------------------------- faults staff cause (issue 13)
+
+from reportqa.ingest.load import read_dir  # noqa: E402
+from reportqa.ingest.meta import COLUMNS, DocMeta, SidecarInvalid, load_sidecar, parse_sidecar, read_sidecar  # noqa: E402
+
+HEADER = ",".join(COLUMNS)
+ROW_A = "a.txt,凤桥镇政府工作报告,凤桥镇,南湖区,嘉兴市,浙江省,政府工作报告,2023,2023-02-28,朱勤中"
+ROW_B = "b.txt,余新镇访谈,余新镇,南湖区,嘉兴市,浙江省,访谈,2022,,蒋婷婷"
+ROW_C = "c.txt,陶堰街道工作计划,陶堰街道,越城区,绍兴市,浙江省,工作计划,2022,,"
+
+
+def test_gbk_sidecar_saved_by_excel_is_read(tmp_path):
+    (tmp_path / "a.txt").write_text("凤桥镇", encoding="utf-8")
+    (tmp_path / "metadata.csv").write_bytes(f"{HEADER}\r\n{ROW_A}\r\n".encode("gbk"))
+    sidecar = load_sidecar(tmp_path)
+    assert sidecar.encoding == "gb18030" and sidecar.problems == []
+    assert sidecar.rows["a.txt"].town == "凤桥镇" and sidecar.rows["a.txt"].speaker == "朱勤中"
+    (tmp_path / "metadata.csv").write_bytes(f"{HEADER}\n{ROW_A}\n".encode("utf-16"))
+    assert load_sidecar(tmp_path).rows["a.txt"].town == "凤桥镇"
+
+
+def test_an_unbalanced_quote_loses_only_its_own_row():
+    broken = ROW_B.replace("余新镇访谈", '"余新镇访谈')
+    sidecar = parse_sidecar("\n".join([HEADER, ROW_A, broken, ROW_C]))
+    assert set(sidecar.rows) == {"a.txt", "c.txt"} and sidecar.rejected == {"b.txt"}
+    assert sidecar.rows["c.txt"].town == "陶堰街道"
+    (problem,) = sidecar.problems
+    assert problem.line == 3 and "引号" in str(problem) and "沿用上次索引" in str(problem)
+    previous = {"b.txt": DocMeta(town="余新镇")}
+    assert sidecar.resolve(previous)["b.txt"].town == "余新镇", "the broken row keeps its indexed metadata"
+
+
+def test_missing_column_keeps_the_previous_metadata_instead_of_dropping_it():
+    header = HEADER.replace(",town", "")
+    sidecar = parse_sidecar("\n".join([header, ROW_A.replace(",凤桥镇,", ",", 1)]))
+    assert not sidecar.usable
+    assert [p.column for p in sidecar.problems] == ["town"] and "没有重新向量化" in str(sidecar.problems[0])
+    previous = {"a.txt": DocMeta(town="凤桥镇")}
+    assert sidecar.resolve(previous) == previous
+
+
+def test_no_header_short_row_duplicates_and_chinese_year():
+    sidecar = parse_sidecar("\n".join([ROW_A, "b.txt,余新镇访谈,余新镇", ROW_C.replace(",2022,", ",二〇二二年,"), ROW_A.replace("朱勤中", "别人")]))
+    messages = [str(p) for p in sidecar.problems]
+    assert "没有表头行" in messages[0]
+    assert any("第 2 行" in m and "有 3 格" in m for m in messages)
+    assert any("二〇二二年" in m and "按 2022 读取" in m for m in messages)
+    assert any("第 4 行" in m and "第 1 行已登记（内容不同）" in m for m in messages)
+    assert sidecar.rows["c.txt"].year == "2022" and sidecar.rows["a.txt"].speaker == "朱勤中"
+    assert "b.txt" in sidecar.rejected and "b.txt" not in sidecar.rows
+
+
+def test_rewriting_a_sidecar_with_broken_rows_is_refused(tmp_path):
+    (tmp_path / "metadata.csv").write_text("\n".join([HEADER, ROW_A, '"b.txt,x']), encoding="utf-8")
+    with pytest.raises(SidecarInvalid, match="第 3 行"):
+        read_sidecar(tmp_path)
+
+
+def test_utf16_and_utf32_with_bom_are_text_and_punctuation_is_not(tmp_path):
+    text = "凤桥镇2023年政府工作报告\n一、工作回顾\n建成省级未来社区。"
+    for encoding in ("utf-16", "utf-32"):
+        raw = read_bytes(f"r-{encoding}.txt", text.encode(encoding))
+        assert raw.text == text and raw.encoding == encoding
+    with pytest.raises(LoadError, match="只有标点"):
+        read_bytes("p.txt", "。。。！！！——……，，，\n？？？".encode())
+
+
+def test_a_report_re_encoded_as_gb18030_is_indexed_once(tmp_path):
+    text = (CORPUS / SEED["003"]).read_text(encoding="utf-8")
+    shutil.copy(CORPUS / SEED["003"], tmp_path / "a.txt")
+    (tmp_path / "b.txt").write_bytes(text.replace("\n", "\r\n").encode("gb18030"))
+    documents, errors = read_dir(tmp_path)
+    assert [d.source for d in documents] == ["a.txt"]
+    (error,) = errors
+    assert error.source == "b.txt" and "编码或换行不同" in error.reason

@@ -8,7 +8,7 @@ from pathlib import Path
 from reportqa.ingest.chunk import Chunk, chunk_sections
 from reportqa.ingest.clean import clean_text
 from reportqa.ingest.load import LoadError, RawDocument, read_dir
-from reportqa.ingest.meta import DocMeta, extract_meta, read_sidecar
+from reportqa.ingest.meta import DocMeta, extract_meta, load_sidecar
 from reportqa.ingest.sections import Section, parse_sections
 
 __all__ = ["Chunk", "DocMeta", "Document", "LoadError", "Section", "load_documents", "prepare_document", "chunk_document"]
@@ -39,11 +39,12 @@ def prepare_document(raw: RawDocument, sidecar: DocMeta | None) -> Document:
     )
 
 
-def load_documents(corpus_dir: Path) -> tuple[list[Document], list[LoadError]]:
-    """Every readable report in corpus_dir, cleaned; unreadable ones come back as errors."""
+def load_documents(corpus_dir: Path, rows: dict[str, DocMeta] | None = None) -> tuple[list[Document], list[LoadError]]:
+    """Every readable report in corpus_dir, cleaned, labelled by rows (default: metadata.csv as it
+    reads); unreadable ones come back as errors."""
     raws, errors = read_dir(corpus_dir)
-    sidecar = read_sidecar(corpus_dir)
-    return [prepare_document(raw, sidecar.get(raw.source)) for raw in raws], errors
+    rows = load_sidecar(corpus_dir).rows if rows is None else rows
+    return [prepare_document(raw, rows.get(raw.source)) for raw in raws], errors
 
 
 def chunk_document(document: Document, size: int = 400, overlap: int = 60) -> list[Chunk]:

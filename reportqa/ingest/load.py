@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportqa.ingest.meta import SIDECAR_NAME
+from reportqa.ingest.encoding import bom_encoding, decode_text
+from reportqa.ingest.meta import SIDECAR_NAME, SUPPORTED_SUFFIXES
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 MAX_BYTES = 20 * 1024 * 1024
+TEXT_SUFFIXES = (".txt", ".md")
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,11 @@ class RawDocument:
     sha256: str
     encoding: str  # "utf-8", "gb18030", "docx", ...
 
+    @property
+    def content_key(self) -> str:
+        """The same report saved in another encoding (or with other line ends) has the same key."""
+        return hashlib.sha256("".join(self.text.split()).encode("utf-8")).hexdigest()
+
 
 class LoadError(Exception):
     def __init__(self, source: str, reason: str):
@@ -33,21 +40,12 @@ class LoadError(Exception):
         self.reason = reason
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode bytes of a Chinese text file, trying the encodings reports really use."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise UnicodeDecodeError("gb18030", data, 0, len(data), "neither UTF-8 nor GB18030/GBK")
+WORD = re.compile(r"[^\W_]")  # a letter, a Chinese character or a digit
 
 
 def _looks_binary(data: bytes) -> bool:
-    head = data[:8192]
-    return b"\x00" in head
+    """NUL bytes mean binary, except in UTF-16/32 text, which announces itself with a BOM."""
+    return bom_encoding(data) not in ("utf-16", "utf-32") and b"\x00" in data[:8192]
 
 
 def _html_text(data: bytes) -> str:
@@ -85,7 +83,7 @@ def read_bytes(source: str, data: bytes) -> RawDocument:
         raise LoadError(source, f"文件过大（{len(data) / 1e6:.1f} MB，上限 {MAX_BYTES // 2**20} MB），请拆分后再导入")
     sha = hashlib.sha256(data).hexdigest()
     try:
-        if suffix in (".txt", ".md"):
+        if suffix in TEXT_SUFFIXES:
             if _looks_binary(data):
                 raise LoadError(source, "不是文本文件（含二进制内容）")
             text, encoding = decode_text(data)
@@ -98,12 +96,14 @@ def read_bytes(source: str, data: bytes) -> RawDocument:
     except LoadError:
         raise
     except UnicodeDecodeError:
-        raise LoadError(source, "无法识别文字编码（既不是 UTF-8 也不是 GBK/GB18030）") from None
+        raise LoadError(source, "无法识别文字编码（不是 UTF-8、带 BOM 的 UTF-16/32，也不是 GBK/GB18030）") from None
     except Exception as exc:  # a damaged docx/pdf raises many different types
         raise LoadError(source, f"文件已损坏或无法解析（{type(exc).__name__}）") from None
     if not text.strip():
         reason = "PDF 没有文字层（可能是扫描件，请先做文字识别）" if suffix == ".pdf" else "没有可读的文字"
         raise LoadError(source, reason)
+    if not WORD.search(text):
+        raise LoadError(source, "没有可读的文字（只有标点或符号）")
     return RawDocument(source=source, text=text, sha256=sha, encoding=encoding)
 
 
@@ -111,11 +111,18 @@ def read_file(path: Path) -> RawDocument:
     return read_bytes(path.name, path.read_bytes())
 
 
+def duplicate_message(raw: RawDocument, earlier: RawDocument) -> str:
+    if raw.sha256 == earlier.sha256:
+        return f"与 {earlier.source} 内容完全相同"
+    return f"与 {earlier.source} 内容相同，只是编码或换行不同（{raw.encoding} / {earlier.encoding}）"
+
+
 def read_dir(corpus_dir: Path) -> tuple[list[RawDocument], list[LoadError]]:
-    """Read every report in a folder; duplicates of an earlier file are reported, not loaded twice."""
+    """Read every report in a folder; a copy of an earlier file, byte for byte or only re-encoded,
+    is reported, not loaded twice."""
     documents: list[RawDocument] = []
     errors: list[LoadError] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, RawDocument] = {}
     for path in sorted(p for p in corpus_dir.iterdir() if p.is_file() and not p.name.startswith(".")):
         if path.name == SIDECAR_NAME:
             continue
@@ -124,9 +131,27 @@ def read_dir(corpus_dir: Path) -> tuple[list[RawDocument], list[LoadError]]:
         except LoadError as error:
             errors.append(error)
             continue
-        if raw.sha256 in seen:
-            errors.append(LoadError(raw.source, f"与 {seen[raw.sha256]} 内容完全相同，已跳过"))
+        if raw.content_key in seen:
+            errors.append(LoadError(raw.source, duplicate_message(raw, seen[raw.content_key]) + "，已跳过"))
             continue
-        seen[raw.sha256] = raw.source
+        seen[raw.content_key] = raw
         documents.append(raw)
     return documents, errors
+
+
+def duplicate_in(corpus_dir: Path, raw: RawDocument) -> str:
+    """Why raw duplicates a report already in corpus_dir, or "" (checked on import, before writing).
+    Only plain-text files are decoded for the comparison: a Word or PDF file has no encoding to differ in."""
+    for path in sorted(corpus_dir.iterdir()) if corpus_dir.is_dir() else []:
+        if not path.is_file() or path.name == SIDECAR_NAME:
+            continue
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != raw.sha256 and path.suffix.lower() not in TEXT_SUFFIXES:
+            continue
+        try:
+            existing = read_bytes(path.name, data)
+        except LoadError:
+            continue
+        if existing.content_key == raw.content_key:
+            return duplicate_message(raw, existing)
+    return ""

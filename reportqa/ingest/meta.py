@@ -11,11 +11,14 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+
+from reportqa.ingest.encoding import decode_text
 
 SIDECAR_NAME = "metadata.csv"
 DOC_TYPES = ("政府工作报告", "访谈", "工作计划", "工作总结", "其他")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")  # what load.py reads
 
 
 @dataclass(frozen=True)
@@ -38,16 +41,168 @@ class DocMeta:
 META_FIELDS = [f.name for f in fields(DocMeta) if f.name != "extracted"]
 
 
-def read_sidecar(corpus_dir: Path) -> dict[str, DocMeta]:
+COLUMNS = ("file", *META_FIELDS)
+CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" "9")
+YEAR_VALUE = re.compile(r"((?:19|20)\d{2})年?")
+KEEP_PREVIOUS = "该文件沿用上次索引中的元数据（没有时从正文提取）"
+
+
+class SidecarInvalid(ValueError):
+    """metadata.csv has rows that cannot be used; rewriting it now would lose them."""
+
+
+@dataclass(frozen=True)
+class SidecarProblem:
+    line: int  # line of metadata.csv, 0 for the file as a whole
+    column: str  # "" when the problem is the row or the file
+    problem: str
+    action: str  # what was done about it
+
+    def __str__(self) -> str:
+        where = f"第 {self.line} 行" if self.line else ""
+        column = f"「{self.column}」列" if self.column else ""
+        return f"{SIDECAR_NAME} {where}{column}：{self.problem}；{self.action}"
+
+
+@dataclass
+class Sidecar:
+    """What metadata.csv says, and every problem found reading it."""
+
+    rows: dict[str, DocMeta] = field(default_factory=dict)
+    problems: list[SidecarProblem] = field(default_factory=list)
+    rejected: set[str] = field(default_factory=set)  # files whose row could not be used
+    usable: bool = True  # False: the file as a whole could not be used
+    encoding: str = ""
+
+    def resolve(self, previous: dict[str, DocMeta]) -> dict[str, DocMeta]:
+        """The rows to index with: a file whose row (or the whole sidecar) could not be used keeps
+        the metadata it was indexed with, so one bad edit neither loses metadata nor re-embeds."""
+        if not self.usable:
+            return dict(previous)
+        rows = dict(self.rows)
+        rows.update({name: previous[name] for name in self.rejected if name in previous})
+        return rows
+
+
+def normalise_year(value: str) -> str | None:
+    """「2022」「2022年」「二〇二二」「二〇二二年」 → "2022"; None when it is no year."""
+    match = YEAR_VALUE.fullmatch(value.strip().translate(CN_DIGITS))
+    return match.group(1) if match else None
+
+
+def _header(first: list[str], problems: list[SidecarProblem]) -> list[str] | None:
+    """The column names, or None when the header leaves out a column (the sidecar is then unused)."""
+    names = [name.strip().lstrip("\ufeff").lower() for name in first]
+    if "file" not in names:
+        return None
+    missing = [c for c in COLUMNS if c not in names]
+    for column in missing:
+        problems.append(SidecarProblem(1, column, "表头缺少该列", "整个 metadata.csv 未使用，所有报告沿用上次索引中的元数据，"
+                                       "没有重新向量化；请补上该列后再运行 `reportqa build`"))
+    for column in sorted(set(names) - set(COLUMNS) - {""}):
+        problems.append(SidecarProblem(1, column, "不认识的列", "忽略该列"))
+    return None if missing else names
+
+
+def _meta(line: int, values: dict[str, str], problems: list[SidecarProblem]) -> DocMeta:
+    """One row's metadata, with the year normalised and doubtful values reported."""
+    year = values["year"]
+    if year and (normal := normalise_year(year)) != year:
+        if normal:
+            problems.append(SidecarProblem(line, "year", f"年份写作「{year}」", f"按 {normal} 读取"))
+        else:
+            problems.append(SidecarProblem(line, "year", f"「{year}」不是四位年份", "年份留空；请写成如 2023"))
+        values["year"] = normal or ""
+    if values["doc_type"] and values["doc_type"] not in DOC_TYPES:
+        problems.append(SidecarProblem(line, "doc_type", f"文档类型「{values['doc_type']}」不是 {'、'.join(DOC_TYPES)} 之一", "按原值保留"))
+    return DocMeta(**values)
+
+
+def parse_sidecar(text: str, known_files: set[str] | None = None) -> Sidecar:
+    """Read metadata.csv line by line, so a broken row (an unbalanced quote, a missing or extra
+    cell) is reported and set aside without swallowing or shifting the rows after it."""
+    sidecar = Sidecar()
+    problems = sidecar.problems
+    records: list[tuple[int, list[str]]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append((number, [cell.strip() for cell in next(csv.reader([line], strict=True))]))
+        except csv.Error:
+            name = line.split(",", 1)[0].strip().strip('"')
+            sidecar.rejected.add(name)
+            problems.append(SidecarProblem(number, "", "引号不成对（一个 \" 没有配对）", f"该行未使用，{KEEP_PREVIOUS}"))
+    if not records:
+        return sidecar
+    names = _header(records[0][1], problems)
+    if names is not None:
+        records = records[1:]
+    elif records[0][1][0].lower().endswith(SUPPORTED_SUFFIXES) and len(records[0][1]) == len(COLUMNS):
+        names = list(COLUMNS)
+        problems.append(SidecarProblem(records[0][0], "", "没有表头行", f"按标准列顺序 {','.join(COLUMNS)} 读取"))
+    else:
+        if not problems:
+            problems.append(SidecarProblem(1, "", "第一行不是表头（应为 " + ",".join(COLUMNS) + "）", "整个 metadata.csv 未使用，所有报告沿用上次索引中的元数据"))
+        sidecar.usable = False
+        return sidecar
+    seen: dict[str, tuple[int, DocMeta]] = {}
+    for number, cells in records:
+        name = cells[0] if names[0] == "file" else dict(zip(names, cells)).get("file", "")
+        if len(cells) != len(names):
+            sidecar.rejected.add(name)
+            problems.append(SidecarProblem(number, "", f"有 {len(cells)} 格，表头有 {len(names)} 列（多半是少填了逗号或标题里有未加引号的逗号）", f"该行未使用，{KEEP_PREVIOUS}"))
+            continue
+        values = {k: v for k, v in zip(names, cells) if k in COLUMNS}
+        name = values.pop("file")
+        if not name:
+            problems.append(SidecarProblem(number, "file", "没有填文件名", "忽略本行"))
+            continue
+        if known_files is not None and name not in known_files:
+            problems.append(SidecarProblem(number, "file", f"corpus/ 中没有文件「{name}」", "忽略本行"))
+            continue
+        meta = _meta(number, values, problems)
+        if name in seen:
+            first, earlier = seen[name]
+            same = "内容相同" if earlier == meta else "内容不同"
+            problems.append(SidecarProblem(number, "file", f"「{name}」在第 {first} 行已登记（{same}）", f"以第 {first} 行为准，忽略本行"))
+            continue
+        seen[name] = (number, meta)
+        sidecar.rows[name] = meta
+    sidecar.rows = {name: meta for name, meta in sidecar.rows.items() if name not in sidecar.rejected}
+    return sidecar
+
+
+def load_sidecar(corpus_dir: Path) -> Sidecar:
+    """metadata.csv in any encoding Excel or Notepad saves, checked against the files in corpus_dir."""
     path = corpus_dir / SIDECAR_NAME
     if not path.exists():
-        return {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return {
-            row["file"]: DocMeta(**{k: (row.get(k) or "").strip() for k in META_FIELDS})
-            for row in csv.DictReader(handle)
-            if row.get("file")
-        }
+        return Sidecar()
+    try:
+        text, encoding = decode_text(path.read_bytes())
+    except (UnicodeDecodeError, UnicodeError):
+        problem = SidecarProblem(0, "", "无法识别文字编码（不是 UTF-8、UTF-16 或 GBK/GB18030）", "整个 metadata.csv 未使用，所有报告沿用上次索引中的元数据；请另存为 UTF-8 或 GBK")
+        return Sidecar(problems=[problem], usable=False)
+    except OSError as error:
+        return Sidecar(problems=[SidecarProblem(0, "", f"无法读取（{error.strerror or error}）", "所有报告沿用上次索引中的元数据")], usable=False)
+    known = {p.name for p in corpus_dir.iterdir() if p.is_file()}
+    sidecar = parse_sidecar(text, known)
+    sidecar.encoding = encoding
+    return sidecar
+
+
+def sidecar_messages(corpus_dir: Path) -> list[str]:
+    """Every problem in corpus_dir's metadata.csv, one line each, for the app and the CLI."""
+    return [str(problem) for problem in load_sidecar(corpus_dir).problems]
+
+
+def read_sidecar(corpus_dir: Path) -> dict[str, DocMeta]:
+    """The rows, for a caller about to rewrite the file: refuses when rewriting would lose a row."""
+    sidecar = load_sidecar(corpus_dir)
+    if not sidecar.usable or sidecar.rejected:
+        lost = "；".join(str(p) for p in sidecar.problems)
+        raise SidecarInvalid(f"{SIDECAR_NAME} 有无法使用的行，请先修正再导入：{lost}")
+    return sidecar.rows
 
 
 def write_sidecar(corpus_dir: Path, entries: dict[str, DocMeta]) -> None:

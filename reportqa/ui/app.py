@@ -11,6 +11,7 @@ from __future__ import annotations
 import gradio as gr
 
 from reportqa.config import Settings
+from reportqa.limits import InputRejected
 from reportqa.ui import ask_tab, docs_tab, eval_tab, search_tab
 from reportqa.ui.backend import Backend, form_filters
 from reportqa.ui.render import document_view, group_by_town
@@ -105,7 +106,10 @@ def build_app(settings: Settings, searcher=None, access: Access | None = None) -
             Filters are optional; several values may be given comma-separated, e.g. town="余新镇,凤桥镇".
             """
             chosen = form_filters(town=town, county=county, province=province, year=year, doc_type=doc_type)
-            return ask_json(backend.ask(question, chosen, max(int(k), 1)))
+            try:
+                return ask_json(backend.ask(question, chosen, k))
+            except InputRejected as rejected:
+                raise gr.Error(str(rejected)) from None
 
         def search_api(query: str, town: str = "", county: str = "", province: str = "", year: str = "", doc_type: str = "", k: int = 10, mode: str = "hybrid") -> dict:
             """Search passages; returns them ranked (the `search --json` objects, with `weak` for those that do not truly match)
@@ -114,7 +118,10 @@ def build_app(settings: Settings, searcher=None, access: Access | None = None) -
             mode is hybrid (default), dense or bm25. Filters as for /ask.
             """
             chosen = form_filters(town=town, county=county, province=province, year=year, doc_type=doc_type)
-            strong, weak = search_tab.run(backend, query, chosen, max(int(k), 1), mode if mode in search_tab.MODES.values() else "hybrid")
+            try:
+                strong, weak = search_tab.run(backend, query, chosen, k, mode)
+            except InputRejected as rejected:
+                raise gr.Error(str(rejected)) from None
             ranked = sorted([(p, False) for p in strong] + [(p, True) for p in weak], key=lambda pair: pair[0].rank)
             return {
                 "query": query,

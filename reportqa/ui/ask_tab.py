@@ -115,10 +115,14 @@ def build(backend: Backend, filters: dict) -> dict:
         if record is None:
             return
         liked = data.liked is True or data.liked == "Like"
-        feedback.save_thumb(
-            settings.feedback_db,
-            feedback.Thumb(liked, record["question"], record["answer"], record["passages"], record["backend"], record["refused"], record.get("filters", {})),
-        )
+        try:
+            feedback.save_thumb(
+                settings.feedback_db,
+                feedback.Thumb(liked, record["question"], record["answer"], record["passages"], record["backend"], record["refused"], record.get("filters", {})),
+            )
+        except feedback.FeedbackError as error:
+            gr.Warning(str(error))
+            return
         gr.Info("谢谢，已记录您的好评" if liked else "谢谢，已记录，我们会改进这类回答", title="提示")
 
     def restore(client_id):

@@ -77,12 +77,24 @@ class Backend:
         return llm_condenser(self.answerer.llm) if self.answerer.llm is not None else None
 
     def ask(self, question: str, filters: dict | None, k: int = 10):
+        self.follow_index()
         return self.answerer.ask(question, filters or None, k)
 
     def search(self, query: str, filters: dict | None, k: int, mode: str):
+        """Raises limits.InputRejected for an empty query, an unknown mode or a k out of range."""
         from reportqa.evidence import search_passages
+        from reportqa.limits import check_search
 
-        return search_passages(self.searcher, query, filters or None, k, mode)
+        self.follow_index()
+        query, filters, k, mode = check_search(query, filters, k, mode, self.index)
+        return search_passages(self.searcher, query, filters, k, mode)
+
+    def follow_index(self) -> None:
+        """Pick up, between requests, an index another process (the CLI) has rebuilt."""
+        from reportqa.store import index_changed
+
+        if index_changed(self.index):
+            self.reload()
 
 
 def form_filters(**values) -> dict:

@@ -58,7 +58,7 @@ def gold_info_html(item: dict | None) -> str:
 
 
 def summary_tables(db: Path) -> tuple[list[list], list[list], list[list], str]:
-    s = feedback.summary(db)
+    s, problem = feedback.summary_or_problem(db)  # a broken database never blocks the page
 
     def groups(items):
         return [[g.group, g.n, *(g.means[c] for c in feedback.CRITERIA)] for g in items]
@@ -70,7 +70,7 @@ def summary_tables(db: Path) -> tuple[list[list], list[list], list[list], str]:
          "—" if a.within_one is None else f"{a.within_one:.0%}"]
         for a in s.agreement
     ]
-    line = (
+    line = f"**评分库不可用：{problem}**" if problem else (
         f"共 {s.n_ratings} 条评分，{s.n_raters} 位评分人，{s.n_answers} 个不同回答；"
         f"问答页 赞 {s.thumbs_up} / 踩 {s.thumbs_down}。一致性只统计两人及以上评过的同一回答（每人取最后一次评分）。"
     )

@@ -8,6 +8,7 @@ from collections import OrderedDict
 
 import gradio as gr
 
+from reportqa.limits import csv_row
 from reportqa.relevance import query_terms, split_weak
 from reportqa.ui.backend import Backend, form_filters
 from reportqa.ui.render import search_html
@@ -26,8 +27,8 @@ def write_csv(path, strong: list, weak: list) -> None:
         for match, passages in (("相关", strong), ("较弱", weak)):
             for p in passages:
                 m = p.chunk.meta
-                writer.writerow([p.rank, match, f"{p.score:.3f}", m.get("town", ""), m.get("county", ""), m.get("city", ""), m.get("province", ""),
-                                 m.get("year", ""), m.get("doc_type", ""), m.get("title", ""), p.chunk.section, p.chunk.text])
+                writer.writerow(csv_row([p.rank, match, f"{p.score:.3f}", m.get("town", ""), m.get("county", ""), m.get("city", ""), m.get("province", ""),
+                                 m.get("year", ""), m.get("doc_type", ""), m.get("title", ""), p.chunk.section, p.chunk.text]))
 
 
 def run(backend: Backend, query: str, filters: dict, k: int, mode: str) -> tuple[list, list]:
