@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportqa.ingest.load import LoadError, RawDocument, read_bytes
+from reportqa.ingest.load import LoadError, RawDocument, duplicate_in, read_bytes
 from reportqa.ingest.meta import DOC_TYPES, META_FIELDS, SIDECAR_NAME, DocMeta, read_sidecar, write_sidecar
 
 BAD_NAME = re.compile(r"[\\/:*?\"<>|\x00-\x1f]")
@@ -33,6 +33,9 @@ UNCHANGED = "报告库没有任何改动。"
 class Result:
     ok: bool
     message: str  # HTML, shown as is
+
+
+IMPORT_LOCK_WAIT_S = 30  # a change waits this long for a CLI build, then says who holds the index
 
 
 def _error(text: str) -> Result:
@@ -129,11 +132,12 @@ class Change:
 
 def _commit(backend, change: Change, progress) -> tuple[Result | None, object]:
     """Index what changed and reload; on any failure take the change back. Returns (failure, build report)."""
-    from reportqa.store import build_index
+    from reportqa.store import build_index, writer_lock
 
     try:
         _step(progress, 0.3, "更新索引（只处理改动的报告）")
-        report = build_index(backend.settings, show_progress=progress is not None)
+        with writer_lock(backend.settings.index_dir, wait_s=IMPORT_LOCK_WAIT_S):  # a CLI build may hold the index
+            report = build_index(backend.settings, show_progress=progress is not None)
         _step(progress, 0.9, "重新载入检索器")
         backend.reload()
     except Exception as exc:
@@ -177,9 +181,11 @@ def import_reports(backend, files: list[tuple[str, bytes]], meta_values: dict | 
                 raw = read_upload(name, data)
                 if (corpus / raw.source).exists():
                     raise Rejected(f"报告库中已有同名文件「{html.escape(raw.source)}」：为保护原文件不被覆盖，请改名后再导入，或用「替换」")
-                duplicate = _duplicate_of(corpus, raw.sha256) or seen.get(raw.sha256)
+                duplicate = duplicate_in(corpus, raw)  # the same text re-encoded or re-saved counts too
                 if duplicate:
-                    raise Rejected(f"这份报告已经在库中（与「{html.escape(duplicate)}」内容完全相同），不重复导入")
+                    raise Rejected(f"这份报告已经在库中（{html.escape(duplicate)}），不重复导入")
+                if raw.sha256 in seen:
+                    raise Rejected(f"这份报告与同批的「{html.escape(seen[raw.sha256])}」内容完全相同，不重复导入")
             except Rejected as error:
                 refused.append(str(error))
                 continue

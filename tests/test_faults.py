@@ -162,7 +162,8 @@ def test_csv_cells_that_excel_would_run_are_neutralised():
 
 
 def test_import_refuses_re_encoded_duplicates_and_punctuation_only_files(seed_settings, searcher):
-    from reportqa.ui import Backend, import_report
+    from reportqa.library import import_report
+    from reportqa.ui.backend import Backend
 
     backend = Backend(seed_settings, searcher)
     before = sorted(p.name for p in seed_settings.corpus_dir.iterdir())

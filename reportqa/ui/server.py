@@ -150,7 +150,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860, searcher=None, ac
     auth = (lambda name, password: access.users.authenticate(name, password) is not None) if access.reading_needs_login else None
     app = gr.mount_gradio_app(
         app, blocks, path="", auth=auth, auth_message="reportqa：请登录后使用" if auth else None,
-        theme=THEME, css=CSS, head=HEAD, ssr_mode=False, show_error=True, footer_links=["api"],
+        theme=THEME, css=CSS, head=HEAD, ssr_mode=False, show_error=True, footer_links=["api"], max_file_size=MAX_BYTES,
     )
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     if block:
