@@ -138,6 +138,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860, searcher=None, ac
     import gradio as gr
     import uvicorn
 
+    from reportqa.ingest.load import MAX_BYTES
     from reportqa.ui.app import build_app
     from reportqa.ui.style import CSS, HEAD, THEME
     from reportqa.users import Access
