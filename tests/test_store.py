@@ -210,7 +210,7 @@ def test_two_builds_at_once_both_finish(small_settings, seed_settings):
 
 
 def test_running_app_sees_a_build_by_another_process(small_settings, seed_settings):
-    from reportqa.ui import Backend
+    from reportqa.ui.backend import Backend
 
     backend = Backend(small_settings)
     assert not index_changed(backend.index)
