@@ -49,6 +49,7 @@ class Reading:
     """What the writer makes of the evidence before choosing sentences."""
 
     weights: dict[str, float]  # the item's terms by idf
+    nouns: dict[str, float]  # the item's nouns by idf: what an answering clause is about
     top: list[Passage]
     pool: list[Candidate]  # best first
     held: float  # share of the distinctive weight the best of the top 5 passages holds
@@ -235,13 +236,13 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
         return refuse(), passages
     pool = reading.pool
     if u.kind == "compare":
-        return compare_draft(searcher, evidence, reading.weights)
+        return compare_draft(searcher, evidence, reading)
     if u.wants_figure and u.kind != "list":
         return figure_draft(pool), passages
     if u.wants_person:
-        return person_draft(searcher, u, pool, reading.weights), passages
+        return person_draft(searcher, u, reading), passages
     if u.kind == "list":
-        return list_draft(searcher, evidence, pool, reading.weights)
+        return list_draft(searcher, evidence, reading)
     floor = 0.85 * pool[0].score
     return "".join(cited(c.text, c.n) for c in mmr(pool, MAX_FACT_SENTENCES, floor)), passages
 
@@ -250,10 +251,11 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     u, passages = evidence.understanding, evidence.passages
     weights = term_weights(searcher, u.item or u.query)
     top = passages[:TOP_PASSAGES]
-    pool = candidates(searcher, passages, top, weights, item_nouns(searcher, u, weights), evidence.vector)
+    nouns = item_nouns(searcher, u, weights)
+    pool = candidates(searcher, passages, top, weights, nouns, evidence.vector)
     core = distinctive(searcher, weights)
     held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
-    return Reading(weights, top, pool, held)
+    return Reading(weights, nouns, top, pool, held)
 
 
 def figure_draft(pool: list[Candidate]) -> str:
@@ -268,27 +270,25 @@ def figure_draft(pool: list[Candidate]) -> str:
     return refuse("该项的具体数字")
 
 
-def person_draft(searcher: HybridSearcher, u: Understanding, pool: list[Candidate], weights: dict[str, float]) -> str:
+def person_draft(searcher: HybridSearcher, u: Understanding, reading: Reading) -> str:
     """「…是谁」: the best sentence naming a person (jieba's nr, not a place the corpus knows) in
     the clause about the item (镇长, not 党委书记)."""
-    core = item_nouns(searcher, u, weights)
-    for candidate in pool[:SEMANTIC_CANDIDATES]:
-        for clause in about_item(candidate.text, core, weights):
+    for candidate in reading.pool[:SEMANTIC_CANDIDATES]:
+        for clause in about_item(candidate.text, reading.nouns, reading.weights):
             names = [w for w, flag in searcher.index.tokenizer.tagged(clause) if flag == "nr" and w not in u.question]
             if any(not searcher.index.catalog.places.get(name) for name in names):
                 return cited(candidate.text, candidate.n)
     return refuse("相关人员的姓名")
 
 
-def list_draft(searcher: HybridSearcher, evidence: Evidence, pool: list[Candidate], weights: dict[str, float]) -> tuple[str, list[Passage]]:
+def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[str, list[Passage]]:
     """How/what/summary: the points of the section about the item (sub-headings, 一是… leads), or
     the enumerated points around the best sentence (「分为三派：1.…2.…」), else the most relevant
     distinct sentences."""
-    passages = list(evidence.passages)
-    nouns = item_nouns(searcher, evidence.understanding, weights)
-    points = section_points(searcher, passages[:TOP_SECTIONS], nouns)
+    passages, pool = list(evidence.passages), reading.pool
+    points = section_points(searcher, passages[:TOP_SECTIONS], reading.nouns)
     if len(points) < 2 and announces_list(pool[0].text):
-        points = enumerated(searcher, passages[pool[0].n - 1].chunk)
+        points = enumerated(passages[pool[0].n - 1].chunk)
     if len(points) >= 2:
         lines = []
         for point, chunk in points[:MAX_POINTS]:
@@ -320,7 +320,7 @@ def section_points(searcher: HybridSearcher, top: list[Passage], nouns: dict[str
         if len(chunk.section_path) > len(section):
             points.setdefault(chunk.section_path[len(section)], chunk)
     if len(points) < 2:
-        points = {point: chunk for chunk in inside for point, _ in enumerated(searcher, chunk)}
+        points = {point: chunk for chunk in inside for point, _ in enumerated(chunk)}
     return list(points.items())
 
 
@@ -329,12 +329,12 @@ def announces_list(sentence: str) -> bool:
     return any(LIST_LEAD.match(part) for part in sentence.split("：")[1:])
 
 
-def enumerated(searcher: HybridSearcher, chunk: Chunk) -> list[tuple[str, Chunk]]:
+def enumerated(chunk: Chunk) -> list[tuple[str, Chunk]]:
     """The sentences of a passage that open with an enumerator (一是, 第二, 1., （三）, ②)."""
     return [(sentence, chunk) for sentence in statements(chunk.text) if LIST_LEAD.match(sentence)]
 
 
-def compare_draft(searcher: HybridSearcher, evidence: Evidence, weights: dict[str, float]) -> tuple[str, list[Passage]]:
+def compare_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[str, list[Passage]]:
     """Every side the question names (places, reports or years), each searched on its own and
     answered with its best sentences under its label."""
     u: Understanding = evidence.understanding
@@ -343,7 +343,7 @@ def compare_draft(searcher: HybridSearcher, evidence: Evidence, weights: dict[st
     for label, side in sides(u):
         found = searcher.search(u.query, {**u.filters(), **side}, 3, query_vector=vector)
         passages += [p for p in found if p.chunk.id not in {q.chunk.id for q in passages}]
-        pool = candidates(searcher, passages, found, weights, item_nouns(searcher, u, weights), vector)
+        pool = candidates(searcher, passages, found, reading.weights, reading.nouns, vector)
         if pool:
             lines.append(f"{label}：" + "".join(cited(c.text, c.n) for c in mmr(pool, 2, 0.9 * pool[0].score)))
         else:

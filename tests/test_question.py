@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from reportqa.catalog import Catalog, Report, ordinals
+from reportqa.catalog import Catalog, ordinals
 from reportqa.figures import chinese_number, figures, has_figure, stripped_figure
 from reportqa.lexicon import Tokenizer
 from reportqa.periods import absolute_years, relative_years, section_years, years_in

@@ -123,26 +123,6 @@ def _tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _download_csv(page, box: str, path: Path) -> list[dict]:
-    """Click the download link in a gr.File box and read the CSV it gives (UTF-8 with BOM)."""
-    link = page.locator(f"{box} a[download]").first
-    link.wait_for()
-    with page.expect_download() as download_info:
-        link.click()
-    download_info.value.save_as(path)
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-
-
 def _shot(page, name: str, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
