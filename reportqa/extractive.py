@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportqa.evidence import Evidence
-from reportqa.figures import has_figure, stripped_figure
+from reportqa.figures import Measure, asked_measure, has_figure, stripped_figure
 from reportqa.ingest import Chunk
 from reportqa.question import Understanding
 from reportqa.retrieve import HybridSearcher, Passage, bigrams
@@ -50,13 +50,14 @@ class Reading:
 
     weights: dict[str, float]  # the item's terms by idf
     nouns: dict[str, float]  # the item's nouns by idf: what an answering clause is about
+    measure: Measure  # what a figure answer must be counted in (人, 元, %)
     top: list[Passage]
     pool: list[Candidate]  # best first
     held: float  # share of the distinctive weight the best of the top 5 passages holds
 
     @property
     def meaning(self) -> float:
-        return self.pool[0].meaning if self.pool else 0.0
+        return max((c.meaning for c in self.pool), default=0.0)
 
     def lacks_evidence(self) -> bool:
         """Neither the item's distinctive words nor a sentence close in meaning: refuse."""
@@ -144,12 +145,13 @@ def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, fl
     return parts or weights
 
 
-def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, float]) -> bool:
-    """Does the sentence state a quantity (not only a year or an ordinal) about the asked item?"""
-    return any(has_figure(clause) for clause in about_item(sentence, core, weights))
+def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, float], measure: Measure) -> bool:
+    """Does the sentence state a quantity of the asked measure (not a year, an ordinal, or a rate
+    for a level) about the asked item?"""
+    return any(has_figure(clause, measure) for clause in about_item(sentence, core, weights))
 
 
-def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list[Passage], weights: dict[str, float], core: dict[str, float], vector) -> list[Candidate]:
+def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list[Passage], weights: dict[str, float], core: dict[str, float], vector, measure: Measure) -> list[Candidate]:
     """Every answering sentence of the passages, scored by terms and, for the best, by meaning;
     numbered by their place in the answer's list."""
     number = {p.chunk.id: n for n, p in enumerate(numbered, 1)}
@@ -166,7 +168,7 @@ def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list
         for candidate, cosine in zip(best, vectors @ vector):
             candidate.meaning = float(cosine)
     for candidate in ranked:
-        candidate.figure = _states_figure(candidate.text, core, weights)
+        candidate.figure = _states_figure(candidate.text, core, weights, measure)
     return sorted(best, key=lambda c: -c.score) + ranked[SEMANTIC_CANDIDATES:]
 
 
@@ -238,7 +240,7 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
     if u.kind == "compare":
         return compare_draft(searcher, evidence, reading)
     if u.wants_figure and u.kind != "list":
-        return figure_draft(pool), passages
+        return figure_draft(reading), passages
     if u.wants_person:
         return person_draft(searcher, u, reading), passages
     if u.kind == "list":
@@ -252,21 +254,29 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     weights = term_weights(searcher, u.item or u.query)
     top = passages[:TOP_PASSAGES]
     nouns = item_nouns(searcher, u, weights)
-    pool = candidates(searcher, passages, top, weights, nouns, evidence.vector)
+    measure = asked_measure(u.question)
+    pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, measure)
     core = distinctive(searcher, weights)
     held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
-    return Reading(weights, nouns, top, pool, held)
+    return Reading(weights, nouns, measure, top, pool, held)
 
 
-def figure_draft(pool: list[Candidate]) -> str:
+def figure_draft(reading: Reading) -> str:
     """The best sentence stating the item with its figure. Where the best sentence about the item
-    has its figure stripped (「产值万元」, lost in conversion), say the source gives no value."""
+    has its figure stripped (「产值万元」, lost in conversion), say the source gives no value. A
+    question in other words than the report's (「没人照看的孩子发了多少钱」 for 困境儿童) has no clause
+    about its nouns; there the sentence closest in meaning answers if it states the asked measure (元)."""
+    pool = reading.pool
     for candidate in pool:
         if candidate.figure:
             stating = [c for c in pool if c.figure]
             return "".join(cited(c.text, c.n) for c in mmr(stating, 2, 0.9 * candidate.score))
         if stripped_figure(candidate.text) and candidate.terms >= MIN_DISTINCTIVE:
             return refuse("该项的具体数字（原文此处没有给出数值）")
+    closest = max(pool[:SEMANTIC_CANDIDATES], key=lambda c: c.meaning)
+    reworded = not about_item(closest.text, reading.nouns, reading.weights)
+    if reading.measure.unit and reworded and has_figure(closest.text, reading.measure):
+        return cited(closest.text, closest.n)
     return refuse("该项的具体数字")
 
 
@@ -343,7 +353,7 @@ def compare_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading
     for label, side in sides(u):
         found = searcher.search(u.query, {**u.filters(), **side}, 3, query_vector=vector)
         passages += [p for p in found if p.chunk.id not in {q.chunk.id for q in passages}]
-        pool = candidates(searcher, passages, found, reading.weights, reading.nouns, vector)
+        pool = candidates(searcher, passages, found, reading.weights, reading.nouns, vector, reading.measure)
         if pool:
             lines.append(f"{label}：" + "".join(cited(c.text, c.n) for c in mmr(pool, 2, 0.9 * pool[0].score)))
         else:

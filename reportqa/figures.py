@@ -16,7 +16,13 @@ CN_BIG_UNITS = {"万": 10**4, "亿": 10**8}
 CN_NUMERAL = "〇零○一二三四五六七八九两十百千万亿"
 ARABIC = r"\d+(?:[ ,]\d{3})*(?:\.\d+)?"
 FIGURE = re.compile(rf"{ARABIC}|百分之[{CN_NUMERAL}点]+|[{CN_NUMERAL}][{CN_NUMERAL}点]*")
-MEASURE_WORDS = set("年元人个户家项所座条次倍亩吨岁名位%届")
+MEASURE_WORDS = set("年元人个户家项所座条次倍亩吨岁名位%届")  # a lone Chinese digit before these is a count
+# What a 「多少」 asks for: the measure word right after it (多少名 / 几公里 / 多少万元 / 百分之几); measure
+# words are a closed class. 多少钱 is answered in 元, 多少名 in 人.
+ASKED = re.compile(r"百分之(?:几|多少)|(?:多少|几)([万亿千百]?)([\u4e00-\u9fff%％]{0,2})")
+ASKABLE_MEASURES = MEASURE_WORDS | set("枚份张台辆公米平立克斤天月套间株棵只头场批期节栋幢层部篇本美欧英港")
+SAME_MEASURE = {"钱": "元", "块": "元", "名": "人", "位": "人"}
+RATE = re.compile(r"率|增|降|减|涨|跌|比|百分|幅|速|成|%|％")  # a question that may be answered by a rate
 # Units a lost figure leaves behind: 「产值万元」「增长%」 (a digit should stand right before them).
 STRIPPED = re.compile(rf"(?<![\d{CN_NUMERAL}.％%])(?:万元|亿元|万人|万吨|万亩|%)")
 
@@ -101,8 +107,52 @@ def _is_year(figure: Figure, text: str) -> bool:
     return 1900 <= figure.value <= 2100 and figure.value.is_integer() and text[figure.end : figure.end + 1] in "年－-—至到" and figure.end < len(text)
 
 
-def has_figure(text: str) -> bool:
-    return bool(amounts(text))
+def has_figure(text: str, asked: Measure | None = None) -> bool:
+    """Does the text state a quantity, and one of the asked measure when the question says which?"""
+    return any(asked is None or asked.fits(figure, text) for figure in amounts(text))
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The measure a figure question asks for: a percentage, a measure word (人, 公里, 元), or
+    any level when the question names none. A level question (「财政总收入是多少」) is not answered
+    by a growth rate."""
+
+    unit: str = ""  # "%" for a share or rate; "" when the question names no measure word
+    rate_ok: bool = False
+
+    def fits(self, figure: Figure, text: str) -> bool:
+        unit = unit_of(figure, text)
+        if self.unit == "%":
+            return unit == "%"
+        if self.unit:
+            return unit[:1] == self.unit[:1] or (unit == "%" and self.rate_ok)
+        return unit != "%" or self.rate_ok
+
+
+def _measure_word(text: str) -> str:
+    text = text.lstrip("万亿千百十")
+    return "%" if text[:1] in "%％" or text.startswith("个百分点") else SAME_MEASURE.get(text[:1], text[:1])
+
+
+def unit_of(figure: Figure, text: str) -> str:
+    """「22.09万元」 → 元, 「56%」 → %, 「百分之八」 → %, 「41名」 → 人, 「七千多万党员」 → 党."""
+    if figure.text.startswith("百分之"):
+        return "%"
+    return _measure_word(text[figure.end :].lstrip("多余左右近约 "))
+
+
+def asked_measure(question: str) -> Measure:
+    """「多少名党员」 → 人; 「百分之几」 → %; 「是多少」 → any level, or a rate when it asks of growth."""
+    rate_ok = bool(RATE.search(question))
+    match = ASKED.search(question)
+    if not match:
+        return Measure("", rate_ok)
+    if match.group(0).startswith("百分之"):
+        return Measure("%", True)
+    word = match.group(2)
+    unit = _measure_word(match.group(1) + word) if word else ""
+    return Measure(unit if unit in ASKABLE_MEASURES else "", rate_ok)
 
 
 def stripped_figure(text: str) -> bool:

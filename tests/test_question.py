@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from reportqa.catalog import Catalog, ordinals
-from reportqa.figures import chinese_number, figures, has_figure, stripped_figure
+from reportqa.figures import asked_measure, chinese_number, figures, has_figure, stripped_figure
 from reportqa.lexicon import Tokenizer
 from reportqa.periods import absolute_years, relative_years, section_years, years_in
 from reportqa.question import understand
@@ -45,6 +45,24 @@ def test_chinese_numbers_and_what_is_not_a_figure():
     assert chinese_number("二〇二二") == 2022 and chinese_number("一千三百一十") == 1310
     assert not has_figure("一是加快发展，统一思想")  # list leads and words, not amounts
     assert stripped_figure("高新技术产业产值万元，同比增长%") and not stripped_figure("产值12万元")
+
+
+@pytest.mark.parametrize("question, answers, does_not_answer", [
+    ("给孩子发了多少钱", "发放补助22.09万元", "共有41名困境儿童"),  # 钱 is counted in 元
+    ("北京组织有多少名党员", "党员共有九人", "人口不超过九十三万，"),  # 名 is 人; a bare number is not
+    ("修了几公里绿道", "新建绿道7.2公里", "新建绿道3条"),
+    ("同比涨了百分之几", "同比增长56%", "产值4.8亿元"),
+    ("财政总收入是多少", "财政总收入4.04亿元", "财政总收入年均增长8%"),  # a level, not a rate
+    ("定的人均GDP是多少美元", "人均2万美元", "从三万九千八百元增加到八万一千元"),
+])
+def test_a_figure_answers_in_the_measure_asked(question, answers, does_not_answer):
+    measure = asked_measure(question)
+    assert has_figure(answers, measure) and not has_figure(does_not_answer, measure)
+
+
+def test_a_question_without_a_measure_word_takes_any_level_and_a_growth_question_a_rate():
+    assert has_figure("回乡创业53人", asked_measure("有多少在外打拼的人回乡创业"))
+    assert has_figure("同比增长21%", asked_measure("产值增长了多少"))
 
 
 # ---------------------------------------------------------------- years
