@@ -19,7 +19,7 @@ FIGURE = re.compile(rf"{ARABIC}|百分之[{CN_NUMERAL}点]+|[{CN_NUMERAL}][{CN_N
 MEASURE_WORDS = set("年元人个户家项所座条次倍亩吨岁名位%届")  # a lone Chinese digit before these is a count
 # What a 「多少」 asks for: the measure word right after it (多少名 / 几公里 / 多少万元 / 百分之几); measure
 # words are a closed class. 多少钱 is answered in 元, 多少名 in 人.
-ASKED = re.compile(r"百分之(?:几|多少)|(?:多少|几)([万亿千百]?)([\u4e00-\u9fff%％]{0,2})")
+ASKED = re.compile(r"百分之(?:几|多少)|哪一?(年)|(?:多少|几)([万亿千百]?)([\u4e00-\u9fff%％]{0,2})")
 ASKABLE_MEASURES = MEASURE_WORDS | set("枚份张台辆公米平立克斤天月套间株棵只头场批期节栋幢层部篇本美欧英港")
 SAME_MEASURE = {"钱": "元", "块": "元", "名": "人", "位": "人"}
 RATE = re.compile(r"率|增|降|减|涨|跌|比|百分|幅|速|成|%|％")  # a question that may be answered by a rate
@@ -108,8 +108,10 @@ def _is_year(figure: Figure, text: str) -> bool:
 
 
 def has_figure(text: str, asked: Measure | None = None) -> bool:
-    """Does the text state a quantity, and one of the asked measure when the question says which?"""
-    return any(asked is None or asked.fits(figure, text) for figure in amounts(text))
+    """Does the text state a quantity, and one of the asked measure when the question says which?
+    For 「哪一年」 the year is the quantity."""
+    stated = figures(text) if asked and asked.unit == "年" else amounts(text)
+    return any(asked is None or asked.fits(figure, text) for figure in stated)
 
 
 @dataclass(frozen=True)
@@ -143,15 +145,18 @@ def unit_of(figure: Figure, text: str) -> str:
 
 
 def asked_measure(question: str) -> Measure:
-    """「多少名党员」 → 人; 「百分之几」 → %; 「是多少」 → any level, or a rate when it asks of growth."""
+    """「多少名党员」 → 人; 「百分之几」 → %; 「哪一年」 → 年; 「是多少」 → any level, or a rate when it
+    asks of growth."""
     rate_ok = bool(RATE.search(question))
     match = ASKED.search(question)
     if not match:
         return Measure("", rate_ok)
     if match.group(0).startswith("百分之"):
         return Measure("%", True)
-    word = match.group(2)
-    unit = _measure_word(match.group(1) + word) if word else ""
+    if match.group(1):
+        return Measure("年", rate_ok)
+    word = match.group(3)
+    unit = _measure_word(match.group(2) + word) if word else ""
     return Measure(unit if unit in ASKABLE_MEASURES else "", rate_ok)
 
 

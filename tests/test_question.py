@@ -118,6 +118,11 @@ def test_which_questions_in_any_wording(question, over_towns):
     assert u.kind == "which" and u.which_towns == over_towns
 
 
+@pytest.mark.parametrize("question", ["十五大报告说中美两国是哪一年建交的", "十五大报告说的伟大纲领是哪份文件"])
+def test_with_one_report_named_a_which_question_asks_inside_it(question):
+    assert ask(question).kind != "which"
+
+
 def test_a_conflict_with_the_filters_is_reported_not_resolved():
     u = ask("余新镇党委书记是谁", {"town": ["凤桥镇"]})
     assert u.conflicts and "余新镇" in u.conflicts[0] and "凤桥镇" in u.conflicts[0]
@@ -128,3 +133,5 @@ def test_kinds_of_question():
     assert ask("凤桥镇怎么发展旅游").kind == "list"
     assert ask("凤桥镇和余新镇的未来社区有什么不同").kind == "compare"
     assert not ask("哪几个村的文化礼堂获评五星级").wants_figure
+    assert not ask("要把握的那几个“必须坚持”是什么").wants_figure
+    assert ask("今年新修了几公里绿道").wants_figure and ask("十五大报告说中美两国是哪一年建交的").wants_figure
