@@ -262,10 +262,12 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
 
 
 def figure_draft(reading: Reading) -> str:
-    """The best sentence stating the item with its figure. Where the best sentence about the item
-    has its figure stripped (「产值万元」, lost in conversion), say the source gives no value. A
-    question in other words than the report's (「没人照看的孩子发了多少钱」 for 困境儿童) has no clause
-    about its nouns; there the sentence closest in meaning answers if it states the asked measure (元)."""
+    """The best sentence stating the item with its figure, in the measure asked (人 for 多少名) if one
+    does, else in another (the report may count in 个 what the question counts in 所); a rate never
+    answers a level. Where the best sentence about the item has its figure stripped (「产值万元」,
+    lost in conversion), say the source gives no value. A question in other words than the
+    report's (「没人照看的孩子发了多少钱」 for 困境儿童) has no clause about its nouns; there the
+    sentence closest in meaning answers if it states the asked measure (元)."""
     pool = reading.pool
     for candidate in pool:
         if candidate.figure:
@@ -273,10 +275,14 @@ def figure_draft(reading: Reading) -> str:
             return "".join(cited(c.text, c.n) for c in mmr(stating, 2, 0.9 * candidate.score))
         if stripped_figure(candidate.text) and candidate.terms >= MIN_DISTINCTIVE:
             return refuse("该项的具体数字（原文此处没有给出数值）")
-    closest = max(pool[:SEMANTIC_CANDIDATES], key=lambda c: c.meaning)
-    reworded = not about_item(closest.text, reading.nouns, reading.weights)
-    if reading.measure.unit and reworded and has_figure(closest.text, reading.measure):
-        return cited(closest.text, closest.n)
+    if reading.measure.unit:
+        any_measure = Measure("", reading.measure.rate_ok)
+        stating = [c for c in pool if _states_figure(c.text, reading.nouns, reading.weights, any_measure)]
+        if stating:
+            return cited(stating[0].text, stating[0].n)
+        closest = max(pool[:SEMANTIC_CANDIDATES], key=lambda c: c.meaning)
+        if not about_item(closest.text, reading.nouns, reading.weights) and has_figure(closest.text, reading.measure):
+            return cited(closest.text, closest.n)
     return refuse("该项的具体数字")
 
 

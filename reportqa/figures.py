@@ -19,10 +19,10 @@ FIGURE = re.compile(rf"{ARABIC}|百分之[{CN_NUMERAL}点]+|[{CN_NUMERAL}][{CN_N
 MEASURE_WORDS = set("年元人个户家项所座条次倍亩吨岁名位%届")  # a lone Chinese digit before these is a count
 # What a 「多少」 asks for: the measure word right after it (多少名 / 几公里 / 多少万元 / 百分之几); measure
 # words are a closed class. 多少钱 is answered in 元, 多少名 in 人.
-ASKED = re.compile(r"百分之(?:几|多少)|哪一?(年)|(?:多少|几)([万亿千百]?)([\u4e00-\u9fff%％]{0,2})")
+ASKED = re.compile(r"百分之(?:几|多少)|哪一?(年)|(?:多少|(?<![哪那这近前])几)([万亿千百]?)([\u4e00-\u9fff%％]{0,2})")
 ASKABLE_MEASURES = MEASURE_WORDS | set("枚份张台辆公米平立克斤天月套间株棵只头场批期节栋幢层部篇本美欧英港")
 SAME_MEASURE = {"钱": "元", "块": "元", "名": "人", "位": "人"}
-RATE = re.compile(r"率|增|降|减|涨|跌|比|百分|幅|速|成|%|％")  # a question that may be answered by a rate
+RATE = re.compile(r"率|增|降|减|涨|跌|升|提高|提升|比|占|百分|幅|速|成|%|％")  # a question that may be answered by a rate
 # Units a lost figure leaves behind: 「产值万元」「增长%」 (a digit should stand right before them).
 STRIPPED = re.compile(rf"(?<![\d{CN_NUMERAL}.％%])(?:万元|亿元|万人|万吨|万亩|%)")
 
@@ -133,7 +133,7 @@ class Measure:
 
 
 def _measure_word(text: str) -> str:
-    text = text.lstrip("万亿千百十")
+    text = text.lstrip("多余近约万亿千百十 ")
     return "%" if text[:1] in "%％" or text.startswith("个百分点") else SAME_MEASURE.get(text[:1], text[:1])
 
 
@@ -141,7 +141,7 @@ def unit_of(figure: Figure, text: str) -> str:
     """「22.09万元」 → 元, 「56%」 → %, 「百分之八」 → %, 「41名」 → 人, 「七千多万党员」 → 党."""
     if figure.text.startswith("百分之"):
         return "%"
-    return _measure_word(text[figure.end :].lstrip("多余左右近约 "))
+    return _measure_word(text[figure.end :])
 
 
 def asked_measure(question: str) -> Measure:
