@@ -307,7 +307,7 @@ def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -
         points = enumerated(passages[pool[0].n - 1].chunk)
     if len(points) >= 2:
         lines = []
-        for point, chunk in points[:MAX_POINTS]:
+        for point, chunk in points[: max(MAX_POINTS, evidence.understanding.count)]:
             if chunk.id not in {p.chunk.id for p in passages}:
                 passages.append(Passage(chunk, 0.0, 0.0, 0.0))
             n = next(i for i, p in enumerate(passages, 1) if p.chunk.id == chunk.id)

@@ -15,10 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, ordinals
+from reportqa.figures import MEASURE_WORDS, amounts, unit_of
 from reportqa.ingest.meta import DOC_TYPES
 from reportqa.lexicon import Tokenizer
 from reportqa.periods import ABSOLUTE, PLAN, RANGE, RELATIVE_WORDS, SPAN_WORDS, years_in
 
+MAX_COUNT = 30  # a larger number in a question is an amount, not a number of points
 PLACE_NOUNS = "乡镇|镇街|街镇|镇|乡|街道|地方|地区|区县|县区|县|区|市|省|单位"
 DOCUMENT_NOUNS = "报告|材料|文件|文档|资料|份|篇|次|届|年份|年|党代会|大会"
 WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么)(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
@@ -28,7 +30,7 @@ YES_NO = re.compile(r"有没有|是否|有无|吗")
 # 几 asks a count before a measure word (几公里, 几项); 哪几 / 那几个 / 这几年 / 近几年 point, they do not count.
 # 哪一年 asks for a year as a figure (unless it asks which reports: see asks_which).
 FIGURE = re.compile(r"多少|多大|多高|多长|多快|多远|几成|百分之几|比例|比重|占比|增幅|增速|哪一?年|(?<![哪那这近前])几(?=[\u4e00-\u9fff%])(?![乎大])")
-LIST = re.compile(r"怎么|怎样|如何|咋|哪些|哪几|有什么|有啥|都有|干了|做了|搞了|讲了|说了|内容|概括|总结|归纳|介绍|措施|举措|做法|办法|路径|任务|重点|方面|亮点|成效|成绩")
+LIST = re.compile(r"怎么|怎样|如何|咋|哪些|哪几|那几|这几|包括|有什么|有啥|都有|干了|做了|搞了|讲了|说了|内容|概括|总结|归纳|介绍|措施|举措|做法|办法|路径|任务|重点|方面|亮点|成效|成绩")
 COMPARE = re.compile(r"和|与|跟|同|及|、|比|对比|相比|比较|区别|不同|差别|差异|变化|谁|哪个更|哪个多|哪个高")
 # Closed word classes that say how something is asked, not what about (jieba part-of-speech flags).
 SCAFFOLD_FLAGS = {"r", "y", "u", "uj", "ul", "uz", "ug", "uv", "ud", "p", "c", "x", "w", "e", "o", "d", "q", "f", "t"}
@@ -55,6 +57,7 @@ class Understanding:
     wants_figure: bool = False
     wants_person: bool = False  # 「…是谁」: only a sentence naming a person answers
     wants_list: bool = False
+    count: int = 0  # how many points the question says there are (十四条基本方略, 八项任务)
     conflicts: list[str] = field(default_factory=list)  # the question against the filters the user set
     query: str = ""  # the question with relative years written out, for retrieval
 
@@ -142,6 +145,12 @@ def _doc_types(question: str, catalog: Catalog) -> tuple[list[str], list[str]]:
     return named, missing
 
 
+def stated_count(text: str) -> int:
+    """「十四条基本方略」 → 14: a whole number of a count measure word; 0 when none is named."""
+    counts = [f.value for f in amounts(text) if f.value.is_integer() and f.value <= MAX_COUNT and unit_of(f, text) in MEASURE_WORDS - {"%", "年", "元"}]
+    return int(max(counts, default=0))
+
+
 def asks_which(question: str) -> bool:
     """An interrogative over places or documents plus a term; 「哪一年实现」 asks for a year, not
     for the reports of which years, unless it speaks of mentioning or of reports."""
@@ -218,6 +227,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.unknown_places = _unknown_places(tagged, known_word)
     u.wants_figure = bool(FIGURE.search(question))
     u.wants_list = bool(LIST.search(question))
+    u.count = stated_count(rest)
     u.yes_no = bool(YES_NO.search(question))
     u.which_towns = bool(which_span and re.fullmatch(r"乡镇|镇街|街镇|镇|乡|街道|地方|地区", which_span.group(1)))
     u.kind = _kind(question, u)
