@@ -305,6 +305,8 @@ def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -
     points = section_points(searcher, passages[:TOP_SECTIONS], reading.nouns)
     if len(points) < 2 and announces_list(pool[0].text):
         points = enumerated(passages[pool[0].n - 1].chunk)
+    if len(points) < 2:
+        points = paragraph_points(searcher.index, passages[pool[0].n - 1].chunk, pool[0].text)
     if len(points) >= 2:
         lines = []
         for point, chunk in points[: max(MAX_POINTS, evidence.understanding.count)]:
@@ -338,6 +340,27 @@ def section_points(searcher: HybridSearcher, top: list[Passage], nouns: dict[str
     if len(points) < 2:
         points = {point: chunk for chunk in inside for point, _ in enumerated(chunk)}
     return list(points.items())
+
+
+def paragraph_points(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chunk]]:
+    """A run-in heading (「全面抓好安全生产。」 opening its paragraph) stands for its paragraph: the
+    paragraph's sentences, read on across chunk boundaries, are the points."""
+    at = chunk.text.find(sentence)
+    if at < 0 or (at > 0 and chunk.text[at - 1] != "\n"):
+        return []
+    points, position = [], chunk.start + at
+    for part in sorted((index.chunks[i] for i in index.chunks_by_source[chunk.source]), key=lambda c: c.start):
+        if part.end <= position:
+            continue
+        if part.start > position:
+            break
+        rest = part.text[position - part.start :]
+        line, ends = rest.split("\n", 1)[0], "\n" in rest
+        points += [(s, part) for s in statements(line)]
+        position += len(line)
+        if ends or len(points) >= MAX_POINTS:
+            break
+    return points[:MAX_POINTS] if len(points) >= 2 else []
 
 
 def announces_list(sentence: str) -> bool:

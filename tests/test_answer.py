@@ -120,3 +120,16 @@ def test_attribution_counts_only_what_a_sentence_adds_to_the_question(searcher):
     passages = searcher.search("余新镇党委书记是谁？", k=5)
     assert attribute("余新镇党委书记是蒋婷婷。", passages, "余新镇党委书记是谁？")
     assert attribute("余新镇党委书记是张国栋。", passages, "余新镇党委书记是谁？") is None
+
+
+def test_a_run_in_heading_stands_for_its_whole_paragraph(searcher):
+    from reportqa.extractive import paragraph_points
+
+    index = searcher.index
+    lead = "全面抓好安全生产。"
+    chunk = next(c for c in index.chunks if f"\n{lead}" in c.text or c.text.startswith(lead))
+    points = paragraph_points(index, chunk, lead)
+    text = "".join(point for point, _ in points)
+    assert points[0][0] == lead and "应急管理办" in text and "强化" in text
+    assert "全面提升治理效能" not in text, "the next paragraph is another point"
+    assert paragraph_points(index, chunk, "统筹组建街道应急管理办") == [], "only a paragraph's opening sentence leads it"
