@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, ordinals
 from reportqa.figures import MEASURE_WORDS, amounts, unit_of
+from reportqa.ingest.clean import simplified
 from reportqa.ingest.meta import DOC_TYPES
 from reportqa.lexicon import Tokenizer
 from reportqa.periods import ABSOLUTE, PLAN, RANGE, RELATIVE_WORDS, SPAN_WORDS, years_in
@@ -200,7 +201,7 @@ def _blank(pattern: re.Pattern[str], text: str) -> tuple[str, list[str]]:
 
 def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word: Callable[[str], bool], filters: Mapping | None = None) -> Understanding:
     """Read a question against the corpus: names become filters, years a preference, the rest the item."""
-    question = question.strip()
+    question = simplified(question.strip())
     u = Understanding(question)
     all_places, rest = _match_places(question, catalog)
     u.places = _narrowest(all_places)

@@ -18,6 +18,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from reportqa.ingest import Chunk
+from reportqa.ingest.clean import simplified
 from reportqa.store import ReportIndex
 
 RRF_K = 60
@@ -162,6 +163,7 @@ class HybridSearcher:
         return np.stack([self._sentence_vectors[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
     def search(self, query: str, filters: dict | None = None, k: int = 10, mode: str = "hybrid", query_vector: np.ndarray | None = None) -> list[Passage]:
+        query = simplified(query)
         allowed = self.allowed_ids(filters)
         query_vector = self.embed(query) if query_vector is None else query_vector
         dense_ids, dense = self.dense_scores(query_vector, allowed, CANDIDATES)

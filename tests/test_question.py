@@ -98,6 +98,7 @@ def test_places_years_and_relative_years_from_the_catalog():
     assert u.places == {"town": ["凤桥镇"]} and u.years == [2022] and u.wants_figure
     assert "2022年" in u.query and u.label().startswith("按 凤桥镇 · 2022年")
     assert ask("十五大报告讲了什么").reports == ["d.txt"]
+    assert ask("十五大報告講了什麼").reports == ["d.txt"] and ask("鳳橋去年規上工業產值是多少").places == {"town": ["凤桥镇"]}
 
 
 @pytest.mark.parametrize("question", ["返乡创业有什么政策", "镇中心医院建得怎么样", "乡镇干部怎么考核"])

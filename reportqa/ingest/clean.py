@@ -124,6 +124,11 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+def simplified(text: str) -> str:
+    """A question in traditional script asks the simplified index (「三大報告說黨」 → 「三大报告说党」)."""
+    return _t2s().convert(text)
+
+
 def is_traditional(text: str) -> bool:
     """A report is traditional when simplifying changes a noticeable share of its characters."""
     cjk = [c for c in text if "\u4e00" <= c <= "\u9fff"]
