@@ -374,13 +374,16 @@ def enumerated(chunk: Chunk) -> list[tuple[str, Chunk]]:
 
 
 def compare_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[str, list[Passage]]:
-    """Every side the question names (places, reports or years), each searched on its own and
-    answered with its best sentences under its label."""
+    """Every side the question names (places, reports or years), each searched on its own for the
+    item alone (the other side's name would pull its passages in) and answered with its best
+    sentences under its label."""
     u: Understanding = evidence.understanding
-    passages, vector = list(evidence.passages), evidence.vector
+    passages = list(evidence.passages)
+    query = u.item or u.query
+    vector = searcher.embed(query)
     lines = []
     for label, side in sides(u):
-        found = searcher.search(u.query, {**u.filters(), **side}, 3, query_vector=vector)
+        found = searcher.search(query, {**u.filters(), **side}, 3, query_vector=vector)
         passages += [p for p in found if p.chunk.id not in {q.chunk.id for q in passages}]
         pool = candidates(searcher, passages, found, reading.weights, reading.nouns, vector, reading.measure)
         if pool:
