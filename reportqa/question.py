@@ -26,7 +26,7 @@ PLACE_NOUNS = "乡镇|镇街|街镇|镇|乡|街道|地方|地区|区县|县区|�
 DOCUMENT_NOUNS = "报告|材料|文件|文档|资料|份|篇|次|届|年份|年|党代会|大会"
 WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么)(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
 MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
-PERSON = re.compile(r"谁|名字|姓名|叫什么")
+PERSON = re.compile(r"谁|名字|姓名")  # 「服务站叫什么」 asks a thing's name, 「书记叫什么名字」 a person's
 YES_NO = re.compile(r"有没有|是否|有无|吗")
 # 几 asks a count before a measure word (几公里, 几项); 哪几 / 那几个 / 这几年 / 近几年 point, they do not count.
 # 哪一年 asks for a year as a figure (unless it asks which reports: see asks_which).

@@ -134,6 +134,7 @@ def test_kinds_of_question():
     assert ask("凤桥镇怎么发展旅游").kind == "list"
     assert ask("凤桥镇和余新镇的未来社区有什么不同").kind == "compare"
     assert not ask("哪几个村的文化礼堂获评五星级").wants_figure
+    assert ask("凤桥镇党委书记叫什么名字").wants_person and not ask("凤桥镇成立的村级服务站叫什么").wants_person
     assert not ask("要把握的那几个“必须坚持”是什么").wants_figure and ask("要把握的那几个“必须坚持”是什么").kind == "list"
     assert ask("十五大报告提出的十四条基本方略包括哪些").count == 14 and ask("凤桥镇2022年规上工业产值是多少").count == 0
     assert ask("今年新修了几公里绿道").wants_figure and ask("十五大报告说中美两国是哪一年建交的").wants_figure
