@@ -26,6 +26,7 @@ CLAUSE = re.compile(r"[^，。；！？、：\n“”「」（）()《》]+")
 SENTENCE = re.compile(r"[^。！？；\n]+")
 NEAR_SLACK = 2  # a reworded mention may spread the term's characters over this many more
 NEAR_MIN_LENGTH = 4  # shorter terms reworded match too much by chance
+RESPELL_MIN_LENGTH = 3  # a two-character term with one character free matches anything
 HEAD_MIN_LENGTH = 4  # 农村文化礼堂 → 文化礼堂; a two-character head (农田, 社区) is too common
 
 
@@ -58,7 +59,18 @@ def which_term(u: Understanding, searcher: HybridSearcher | None = None) -> str:
         return u.item
     tagged = searcher.index.tokenizer.tagged(u.item)
     cores = [_trimmed(tagged, strict) for strict in (True, False)]
-    return next((c for c in cores if c and searcher.index.holds(c)), cores[1] or u.item)
+    held = next((c for c in cores if c and searcher.index.holds(c)), "")
+    return held or respelled(searcher, cores[1] or u.item) or cores[1] or u.item
+
+
+def respelled(searcher: HybridSearcher, term: str) -> str:
+    """The corpus's most frequent string that differs from the term in one character (翻两番 for
+    a typed 翻两翻), when the term itself is in no document; "" if none."""
+    if len(term) < RESPELL_MIN_LENGTH:
+        return ""
+    pattern = re.compile("|".join(re.escape(term[:i]) + "[\u4e00-\u9fff]" + re.escape(term[i + 1 :]) for i in range(len(term))))
+    seen = Counter(m.group(0) for d in searcher.index.documents.values() for m in pattern.finditer(d.text))
+    return seen.most_common(1)[0][0] if seen else ""
 
 
 def _trimmed(tagged: list[tuple[str, str]], strict: bool) -> str:

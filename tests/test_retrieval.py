@@ -74,6 +74,12 @@ def test_which_for_a_term_in_no_report_lists_nothing(searcher):
     assert which(searcher, "哪个镇提到共享单车").documents == []
 
 
+def test_which_for_a_mistyped_term_takes_the_corpus_spelling(searcher):
+    answer = which(searcher, "哪个镇提到文化礼棠")
+    assert answer.term == "文化礼堂"
+    assert [d.report.source for d in answer.documents] == [d.report.source for d in which(searcher, "哪个镇提到文化礼堂").documents]
+
+
 def test_near_mention_stays_within_a_clause_and_a_compound():
     assert near_mention("秸秆禁烧", "坚决打赢蓝天保卫战，严禁秸秆焚烧，推进秸秆资源化综合利用") == "严禁秸秆焚烧"
     assert near_mention("农村文化礼堂", "改造提升村级数字文化礼堂", head="文化礼堂") == "文化礼堂"
