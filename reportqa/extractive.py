@@ -267,7 +267,7 @@ def figure_draft(reading: Reading) -> str:
     answers a level. Where the best sentence about the item has its figure stripped (「产值万元」,
     lost in conversion), say the source gives no value. A question in other words than the
     report's (「没人照看的孩子发了多少钱」 for 困境儿童) has no clause about its nouns; there the
-    sentence closest in meaning answers if it states the asked measure (元)."""
+    sentence closest in meaning answers if it states a figure of the asked measure (元, or any level)."""
     pool = reading.pool
     for candidate in pool:
         if candidate.figure:
@@ -280,9 +280,9 @@ def figure_draft(reading: Reading) -> str:
         stating = [c for c in pool if _states_figure(c.text, reading.nouns, reading.weights, any_measure)]
         if stating:
             return cited(stating[0].text, stating[0].n)
-        closest = max(pool[:SEMANTIC_CANDIDATES], key=lambda c: c.meaning)
-        if not about_item(closest.text, reading.nouns, reading.weights) and has_figure(closest.text, reading.measure):
-            return cited(closest.text, closest.n)
+    closest = max(pool[:SEMANTIC_CANDIDATES], key=lambda c: c.meaning)
+    if not about_item(closest.text, reading.nouns, reading.weights) and has_figure(closest.text, reading.measure):
+        return cited(closest.text, closest.n)
     return refuse("该项的具体数字")
 
 
