@@ -178,7 +178,7 @@ def _one_report(u: Understanding) -> bool:
     return len(u.reports) == 1 and not u.which_towns
 
 
-def _item(tagged: list[tuple[str, str]], which: bool) -> str:
+def _item(tagged: list[tuple[str, str]], kind: str) -> str:
     """The words left when names, years, interrogatives and particles are taken out."""
     kept = []
     for word, flag in tagged:
@@ -188,7 +188,9 @@ def _item(tagged: list[tuple[str, str]], which: bool) -> str:
             continue
         if flag == "m" and not any(c.isdigit() or c in "〇零一二三四五六七八九十百千万亿两" for c in word.replace("几", "")):
             continue
-        if which and (MENTION.fullmatch(word) or re.fullmatch(PLACE_NOUNS + "|" + DOCUMENT_NOUNS, word)):
+        if kind == "which" and (MENTION.fullmatch(word) or re.fullmatch(PLACE_NOUNS + "|" + DOCUMENT_NOUNS, word)):
+            continue
+        if kind == "compare" and COMPARE.fullmatch(word):  # 「表述有啥变化」 compares; 变化 is not what about
             continue
         kept.append(word)
     return "".join(kept).strip("的了")
@@ -234,7 +236,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.kind = _kind(question, u)
     u.which_towns = u.which_towns and u.kind == "which"
     u.wants_person = bool(PERSON.search(question)) and u.kind in ("fact", "list")
-    u.item = _item(tagged, u.kind == "which")
+    u.item = _item(tagged, u.kind)
     u.conflicts = conflicts(u, filters)
     return u
 
