@@ -22,7 +22,8 @@ from reportqa.lexicon import Tokenizer
 from reportqa.periods import ABSOLUTE, PLAN, RANGE, RELATIVE_WORDS, SPAN_WORDS, years_in
 
 MAX_COUNT = 30  # a larger number in a question is an amount, not a number of points
-PLACE_NOUNS = "乡镇|镇街|街镇|镇|乡|街道|地方|地区|区县|县区|县|区|市|省|单位"
+# 「都有哪几家」 ends the question: which towns or units; 「哪几家企业」 asks about firms.
+PLACE_NOUNS = "乡镇|镇街|街镇|镇|乡|街道|地方|地区|区县|县区|县|区|市|省|单位|家(?=$|[？?，。！])"
 DOCUMENT_NOUNS = "报告|材料|文件|文档|资料|份|篇|次|届|年份|年|党代会|大会"
 WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么)(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
 MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
@@ -232,7 +233,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.wants_list = bool(LIST.search(question))
     u.count = stated_count(rest)
     u.yes_no = bool(YES_NO.search(question))
-    u.which_towns = bool(which_span and re.fullmatch(r"乡镇|镇街|街镇|镇|乡|街道|地方|地区", which_span.group(1)))
+    u.which_towns = bool(which_span and re.fullmatch(r"乡镇|镇街|街镇|镇|乡|街道|地方|地区|家", which_span.group(1)))
     u.kind = _kind(question, u)
     u.which_towns = u.which_towns and u.kind == "which"
     u.wants_person = bool(PERSON.search(question)) and u.kind in ("fact", "list")
