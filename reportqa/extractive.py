@@ -369,8 +369,14 @@ def announces_list(sentence: str) -> bool:
 
 
 def enumerated(chunk: Chunk) -> list[tuple[str, Chunk]]:
-    """The sentences of a passage that open with an enumerator (一是, 第二, 1., （三）, ②)."""
-    return [(sentence, chunk) for sentence in statements(chunk.text) if LIST_LEAD.match(sentence)]
+    """The sentences of a passage that open with an enumerator (一是, 第二, 1., （三）, ②), the first
+    one also after the colon that announces it (「分为三派：1.民主主义运动；」)."""
+    points = []
+    for sentence in statements(chunk.text):
+        opened = sentence.rsplit("：", 1)[-1]
+        if LIST_LEAD.match(opened):
+            points.append((opened, chunk))
+    return points
 
 
 def compare_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[str, list[Passage]]:
