@@ -133,3 +133,12 @@ def test_a_run_in_heading_stands_for_its_whole_paragraph(searcher):
     assert points[0][0] == lead and "应急管理办" in text and "强化" in text
     assert "全面提升治理效能" not in text, "the next paragraph is another point"
     assert paragraph_points(index, chunk, "统筹组建街道应急管理办") == [], "only a paragraph's opening sentence leads it"
+
+
+def test_an_enumeration_starts_after_the_colon_that_announces_it():
+    from reportqa.extractive import enumerated
+    from reportqa.ingest import Chunk
+
+    text = "知识分子的政治运动可以分为三派：1.民主主义运动；2.基尔特社会主义；3.无政府主义运动。"
+    chunk = Chunk("c", "a.txt", ("报告",), text, 0, len(text), 0, len(text))
+    assert [point for point, _ in enumerated(chunk)] == ["1.民主主义运动；", "2.基尔特社会主义；", "3.无政府主义运动。"]
