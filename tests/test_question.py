@@ -132,7 +132,7 @@ def test_a_conflict_with_the_filters_is_reported_not_resolved():
 
 
 def test_kinds_of_question():
-    assert ask("凤桥镇怎么发展旅游").kind == "list"
+    assert ask("凤桥镇怎么发展旅游").kind == "list" and ask("凤桥今年农业上要干些啥").kind == "list"
     assert ask("凤桥镇和余新镇的未来社区有什么不同").kind == "compare"
     assert ask("凤桥镇和余新镇对未来社区的提法有啥变化").item == "未来社区"
     assert not ask("哪几个村的文化礼堂获评五星级").wants_figure and ask("哪几家企业获评省级荣誉").kind != "which"
