@@ -186,6 +186,7 @@ def _check_model(manifest: dict, wanted: dict, rebuild: bool) -> None:
 def enqueue(settings: Settings, model_id: str, dim: int, rebuild: bool, log: Log) -> BuildReport:
     """Bring the queue and the reports table in line with the corpus directory; embeds nothing."""
     started = time.perf_counter()
+    migrate(settings.store)
     with connect(settings.store) as conn:
         wanted = {"embed_model": model_id, "dim": dim, "chunker": CHUNKER_VERSION,
                   "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap}
@@ -237,7 +238,6 @@ def build_pg(settings: Settings, rebuild: bool = False, show_progress: bool = Tr
     from reportqa.embed import embed_passages, load_embedder, model_id
 
     started = time.perf_counter()
-    migrate(settings.store)
     model = embedder or load_embedder(settings.embed_model)
     mid, dim = model_id(model), model.get_embedding_dimension()
     report = enqueue(settings, mid, dim, rebuild, log)

@@ -29,7 +29,7 @@ from reportqa.pgstore.build import build_pg, chunk_from, read_manifest
 from reportqa.pgstore.db import open_pool, redacted
 from reportqa.store import IVF_NPROBE, IndexMismatch, IndexMissing, fingerprints, metadata_rows
 
-BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults (Lucene idf), so both stores rank alike
+BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults and its Lucene formula (no k1+1 factor), so both stores score alike
 CHUNK_CACHE = 4096
 _POOLS: dict[str, ConnectionPool] = {}
 
@@ -182,7 +182,7 @@ class PgIndex:
         where = "" if allowed is None else "AND c.report_id = ANY(%(allowed)s)"
         sql = f"""
             WITH q AS (SELECT * FROM unnest(%(words)s::text[], %(weights)s::float8[]) AS q(token, weight))
-            SELECT c.id, sum(q.weight * tf.n * {BM25_K1 + 1} / (tf.n + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * cardinality(c.tokens) / %(avgdl)s))) AS score
+            SELECT c.id, sum(q.weight * tf.n / (tf.n + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * cardinality(c.tokens) / %(avgdl)s))) AS score
             FROM chunks c
             CROSS JOIN LATERAL (SELECT t AS token, count(*) AS n FROM unnest(c.tokens) t WHERE t = ANY(%(words)s) GROUP BY t) tf
             JOIN q ON q.token = tf.token
