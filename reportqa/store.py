@@ -38,8 +38,9 @@ from reportqa.ingest import Chunk, Document, LoadError, chunk_document, load_doc
 from reportqa.ingest.chunk import CHUNKER_VERSION
 from reportqa.ingest.load import RawDocument, read_dir
 from reportqa.ingest.meta import DocMeta, SidecarProblem, load_sidecar
+from reportqa.insearch import InMemorySearch
 from reportqa.lexicon import Tokenizer, dictionary_terms
-from reportqa.periods import absolute_years, as_year, section_years
+from reportqa.periods import as_year, section_years
 
 FORMAT_VERSION = 3  # 2: BM25 by bm25s (a directory of arrays); 3: checksums and generation in the manifest
 # Exact search is fast enough up to EXACT_UP_TO chunks; above it an inverted-file index with
@@ -120,7 +121,7 @@ class BuildReport:
 
 
 @dataclass
-class ReportIndex:
+class ReportIndex(InMemorySearch):
     """Everything a query needs, loaded once."""
 
     path: Path
@@ -170,54 +171,6 @@ class ReportIndex:
     def changed(self) -> bool:
         return index_changed(self)
 
-    # The search primitives of the store interface (reportqa.stores.SearchIndex), in memory.
-
-    def allowed_ids(self, filters: dict | None) -> np.ndarray | None:
-        """Ids of the chunks whose report passes the filters (metadata belongs to reports)."""
-        from reportqa.retrieve import matches
-
-        if not filters or not any(filters.values()):
-            return None
-        reports = [k for k, (source, d) in enumerate(self.documents.items()) if matches({**d.meta, "source": source}, filters)]
-        return np.flatnonzero(np.isin(self.report_of_chunk, reports))
-
-    def dense_scores(self, query_vector: np.ndarray, allowed: np.ndarray | None, n: int) -> tuple[list[int], dict[int, float]]:
-        """The n nearest chunks. Filtered queries are scored exactly over the stored vectors: an
-        approximate index with an id selector returned a third of them (eval/reports/bench.md)."""
-        if allowed is None:
-            scores, ids = self.dense.search(query_vector.reshape(1, -1), min(n, self.dense.ntotal))
-            pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        else:
-            scores = (self.vectors @ query_vector)[allowed]
-            top = np.argsort(-scores, kind="stable")[:n]
-            pairs = [(int(allowed[t]), float(scores[t])) for t in top]
-        return [i for i, _ in pairs], dict(pairs)
-
-    def bm25_scores(self, tokens: list[str], allowed: np.ndarray | None, n: int) -> tuple[list[int], np.ndarray]:
-        """The n best chunks by BM25 with a score above 0, and every chunk's score."""
-        scores = self.bm25.get_scores(tokens) if tokens else np.zeros(len(self.chunks))
-        pool = allowed if allowed is not None else np.arange(len(scores))
-        pool = pool[scores[pool] > 0]
-        order = pool[np.argsort(-scores[pool], kind="stable")][:n]
-        return [int(i) for i in order], scores
-
-    def vectors_of(self, ids: list[int]) -> np.ndarray:
-        return self.vectors[ids]
-
-    def speaks_of(self, allowed: np.ndarray | None, years: set[int]) -> bool:
-        """Does any chunk in scope speak of one of the years, by its section or in its text?"""
-        ids = range(len(self.chunks)) if allowed is None else allowed.tolist()
-        return any(self.chunk_years[self.chunks[i].id] & years or absolute_years(self.chunks[i].text) & years for i in ids)
-
-    def texts_holding(self, sources: list[str], groups: list[list[str]]) -> dict[str, str]:
-        """Source → text of the reports among sources whose text holds every string of some group."""
-        texts = {s: self.documents[s].text for s in sources}
-        return {s: t for s, t in texts.items() if any(all(w in t for w in group) for group in groups)}
-
-    def sample(self, limit: int, seed: int = 0) -> tuple[list[int], np.ndarray, np.ndarray]:
-        """Up to limit chunks (here all) to calibrate against: their ids, vectors and reports."""
-        return list(range(len(self.chunks))), self.vectors, self.report_of_chunk
-
     @cached_property
     def idf(self) -> dict[str, float]:
         """BM25's (Lucene) idf of every indexed token: how much a question term says about a passage."""
@@ -252,13 +205,13 @@ def make_faiss(vectors: np.ndarray, exact_up_to: int = EXACT_UP_TO) -> tuple[fai
     return index, kind
 
 
-def _chunk_record(chunk: Chunk) -> dict:
+def chunk_record(chunk: Chunk) -> dict:
     record = asdict(chunk)
     record["section_path"] = list(chunk.section_path)
     return record
 
 
-def _chunk_from(record: dict) -> Chunk:
+def chunk_from(record: dict) -> Chunk:
     return Chunk(**{**record, "section_path": tuple(record["section_path"])})
 
 
@@ -339,7 +292,7 @@ def load_index(settings: Settings, model_id: str | None = None) -> ReportIndex:
     part = "manifest.json"
     try:
         part = "chunks.jsonl"
-        chunks = [_chunk_from(r) for r in _read_jsonl(path / part)]
+        chunks = [chunk_from(r) for r in _read_jsonl(path / part)]
         part = "documents.jsonl"
         documents = {r["source"]: IndexedDocument(**r) for r in _read_jsonl(path / part)}
         part = "vectors.npy"
@@ -480,7 +433,7 @@ def write_index(target: Path, manifest: Manifest, chunks: list[Chunk], documents
     np.save(tmp / "vectors.npy", vectors)
     bm25.save(tmp / "bm25", show_progress=False)
     tokenizer.save(tmp / "userdict.txt")
-    _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c) for c in chunks))
+    _write_jsonl(tmp / "chunks.jsonl", (chunk_record(c) for c in chunks))
     _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
     manifest.checksums = checksums(tmp)
     (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1), encoding="utf-8")

@@ -15,7 +15,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -28,7 +28,9 @@ from reportqa.ingest.chunk import CHUNKER_VERSION
 from reportqa.lexicon import Tokenizer, dictionary_terms
 from reportqa.periods import absolute_years
 from reportqa.pgstore.db import connect, migrate
-from reportqa.store import EXACT_UP_TO, BuildReport, IndexMismatch, IndexUnusable, fingerprints, metadata_rows, years_of
+from reportqa.store import (
+    EXACT_UP_TO, BuildReport, IndexMismatch, IndexUnusable, chunk_from, chunk_record, fingerprints, metadata_rows, years_of,
+)
 
 IVF_PER_LIST = 250  # chunks per inverted list of the pgvector index (4·√n lists at 10^6, like the file store's FAISS)
 Log = Callable[[str], None]
@@ -43,16 +45,6 @@ class Progress:
 
     def summary(self) -> str:
         return f"已入库 {self.reports} 份报告、{self.chunks} 段；队列中 {self.queued} 份，其中 {self.embedding} 份正在向量化"
-
-
-def chunk_record(chunk: Chunk) -> dict:
-    record = asdict(chunk)
-    record["section_path"] = list(chunk.section_path)
-    return record
-
-
-def chunk_from(record: dict) -> Chunk:
-    return Chunk(**{**record, "section_path": tuple(record["section_path"])})
 
 
 def read_manifest(conn: psycopg.Connection) -> dict:
@@ -249,5 +241,5 @@ def build_pg(settings: Settings, rebuild: bool = False, show_progress: bool = Tr
     return report
 
 
-__all__ = ["Progress", "build_pg", "chunk_from", "enqueue", "progress", "read_manifest", "remove_report", "work", "write_report"]
+__all__ = ["Progress", "build_pg", "enqueue", "progress", "read_manifest", "remove_report", "work", "write_report"]
 

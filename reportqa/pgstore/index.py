@@ -25,9 +25,9 @@ from reportqa.config import Settings
 from reportqa.ingest import Chunk
 from reportqa.ingest.chunk import CHUNKER_VERSION
 from reportqa.lexicon import Tokenizer
-from reportqa.pgstore.build import build_pg, chunk_from, read_manifest
+from reportqa.pgstore.build import build_pg, read_manifest
 from reportqa.pgstore.db import open_pool, redacted
-from reportqa.store import IVF_NPROBE, IndexMismatch, IndexMissing, fingerprints, metadata_rows
+from reportqa.store import IVF_NPROBE, IndexMismatch, IndexMissing, chunk_from, fingerprints, metadata_rows
 
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults and its Lucene formula (no k1+1 factor), so both stores score alike
 CHUNK_CACHE = 4096
