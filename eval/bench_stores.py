@@ -162,6 +162,7 @@ def search(n: int, store: str, where: str) -> dict:
     for _, vector, filters, exact in asked:
         found, _ = searcher.dense_scores(vector, searcher.allowed_ids(filters), 10)
         recall["town" if filters else ""].append(len(exact & {id_of(i) for i in found}) / 10)
+    bm25_top = [[id_of(i) for i in searcher.bm25_scores(text, searcher.allowed_ids(filters), 10)[0]] for text, _, filters, _ in asked]
     hybrid = lambda q: searcher.search(q[0], q[2], 10, query_vector=q[1])  # noqa: E731
     cpu0 = server_cpu_s(where) if store == "pg" else 0.0
     timings = {"hybrid": latency(hybrid, [q for q in asked if not q[2]]), "hybrid_town": latency(hybrid, [q for q in asked if q[2]])}
@@ -169,7 +170,7 @@ def search(n: int, store: str, where: str) -> dict:
     timings["dense"] = latency(lambda q: searcher.dense_scores(q[1], None, 50), asked)
     timings["bm25"] = latency(lambda q: searcher.bm25_scores(q[0], None, 50), asked)
     return {"open_s": open_s, "rss_mib": peak_rss_mib(), "rss_before_open_mib": before, "recall": recall["" ], "recall_town": recall["town"],
-            "latency": timings, "server_cpu_ms_per_query": server * 1000}
+            "latency": timings, "server_cpu_ms_per_query": server * 1000, "bm25_top": bm25_top}
 
 
 class SimpleSettings:
@@ -208,7 +209,8 @@ def render(rows: list[dict]) -> str:
         if (n, "files") in by and (n, "pg") in by:
             f, p = by[n, "files"], by[n, "pg"]
             ratio = lambda get: get(p) / max(get(f), 1e-9)  # noqa: E731
-            lines.append(f"* {n:,}: build ×{ratio(lambda r: r['build']['build_s']):.2f}, size ×{ratio(lambda r: r['build']['size_mib']):.2f}, "
+            same = np.mean([len(set(a) & set(b)) / max(1, len(a)) for a, b in zip(f["search"]["bm25_top"], p["search"]["bm25_top"])])
+            lines.append(f"* {n:,}: BM25 top 10 shared with bm25s {same:.3f}; build ×{ratio(lambda r: r['build']['build_s']):.2f}, size ×{ratio(lambda r: r['build']['size_mib']):.2f}, "
                          f"app RSS ×{ratio(lambda r: r['search']['rss_mib']):.2f}, hybrid p95 wall ×{ratio(lambda r: r['search']['latency']['hybrid']['p95']):.2f}, "
                          f"hybrid p95 app CPU ×{ratio(lambda r: r['search']['latency']['hybrid']['cpu_p95']):.2f}")
     return "\n".join(lines) + "\n"

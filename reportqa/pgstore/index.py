@@ -11,7 +11,6 @@ in searches at once; the cached metadata follows when `changed()` says so.
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -255,9 +254,8 @@ def ready_pg_index(settings: Settings, model_id: str, build_if_stale: bool = Tru
     check_compatible(index, settings, model_id)
     if build_if_stale and settings.corpus_dir.is_dir() and not is_current(index, settings):
         log(f"{settings.corpus_dir} 与数据库 {index.path} 中的索引不一致，正在更新（只处理新增或改动的文件）……")
-        started = time.perf_counter()
         report = build_pg(settings, show_progress=show_progress, log=log)
-        log(f"索引就绪：{report.summary()}（{time.perf_counter() - started:.1f} 秒）")
+        log(f"索引就绪：{report.summary()}")
         index = PgIndex(settings.store)
     if not index.documents:
         raise IndexMissing(f"数据库 {index.path} 中还没有报告。请先运行 `reportqa build`（或 `reportqa build --worker` 处理队列）。")
