@@ -12,6 +12,7 @@ interpreter, so an app process's memory is its own; the PostgreSQL server's CPU
 is read from its processes.
 
     nice python eval/bench_stores.py --uri postgresql://…/bench --sizes 100000
+    nice python eval/bench_stores.py --uri postgresql://…/bench --sizes 100000 --search-only  # time searches again
 
 Tables are printed and written to eval/reports/bench_stores.md.
 """
@@ -220,6 +221,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--uri", help="an empty database for the PostgreSQL store (it is overwritten)")
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--search-only", action="store_true", help="reuse the indexes and build figures of the last run")
     parser.add_argument("--stage", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:
@@ -233,7 +235,10 @@ def main() -> None:
     rows = []
     for n in args.sizes:
         for store, where in (("files", str(WORK / f"index-{n}")), ("pg", args.uri)):
-            build = run_stage(f"build-{store}", str(n), where)
+            saved = WORK / f"build-{store}-{n}.json"
+            if not args.search_only:
+                saved.write_text(json.dumps(run_stage(f"build-{store}", str(n), where)), encoding="utf-8")
+            build = json.loads(saved.read_text(encoding="utf-8"))
             rows.append({"n": n, "store": store, "build": build, "search": run_stage(f"search-{store}", str(n), where)})
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     body = render(rows)
