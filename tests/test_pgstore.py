@@ -163,6 +163,9 @@ def test_killed_worker_loses_nothing_and_two_workers_finish(settings):
 
 
 def test_status_and_unreachable_database(settings, capsys, monkeypatch):
+    monkeypatch.delenv("REPORTQA_STORE", raising=False)
+    assert main(["build", "--worker"]) == 2
+    assert "REPORTQA_STORE=postgresql://" in capsys.readouterr().err
     monkeypatch.setenv("REPORTQA_STORE", settings.store)
     assert main(["build", "--status"]) == 0
     assert "队列中 0 份" in capsys.readouterr().out

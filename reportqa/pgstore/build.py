@@ -47,6 +47,11 @@ class Progress:
         return f"已入库 {self.reports} 份报告、{self.chunks} 段；队列中 {self.queued} 份，其中 {self.embedding} 份正在向量化"
 
 
+def vector_literal(vector: np.ndarray) -> str:
+    """pgvector's text form; nine significant digits keep a float32 exactly."""
+    return "[" + ",".join(f"{x:.9g}" for x in vector.tolist()) + "]"
+
+
 def read_manifest(conn: psycopg.Connection) -> dict:
     return dict(conn.execute("SELECT key, value FROM manifest").fetchall())
 
@@ -93,7 +98,7 @@ def write_report(conn: psycopg.Connection, item: dict, chunks: list[Chunk], vect
         for ord_, (chunk, toks, vector) in enumerate(zip(chunks, tokens, vectors)):
             body = {k: v for k, v in chunk_record(chunk).items() if k != "text"}
             years = years_of(chunk) | absolute_years(chunk.text)
-            copy.write_row((report_id, ord_, Jsonb(body), chunk.text, toks, sorted(years), "[" + ",".join(map(str, vector.tolist())) + "]"))
+            copy.write_row((report_id, ord_, Jsonb(body), chunk.text, toks, sorted(years), vector_literal(vector)))
     _count_terms(conn, Counter(t for toks in tokens for t in set(toks)), 1)
     _bump(conn, len(chunks), sum(len(t) for t in tokens))
 

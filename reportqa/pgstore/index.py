@@ -24,7 +24,7 @@ from reportqa.config import Settings
 from reportqa.ingest import Chunk
 from reportqa.ingest.chunk import CHUNKER_VERSION
 from reportqa.lexicon import Tokenizer
-from reportqa.pgstore.build import build_pg, read_manifest
+from reportqa.pgstore.build import build_pg, read_manifest, vector_literal
 from reportqa.pgstore.db import open_pool, redacted
 from reportqa.store import IVF_NPROBE, IndexMismatch, IndexMissing, chunk_from, fingerprints, metadata_rows
 
@@ -38,10 +38,6 @@ def pool_for(uri: str) -> ConnectionPool:
     if uri not in _POOLS:
         _POOLS[uri] = open_pool(uri)
     return _POOLS[uri]
-
-
-def vector_literal(vector: np.ndarray) -> str:
-    return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
 
 
 @dataclass
