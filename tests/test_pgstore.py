@@ -60,8 +60,9 @@ def consistent(uri: str) -> None:
     """Term statistics and counters agree with the chunks, and no report is half written."""
     with connect(uri) as conn:
         df = dict(conn.execute("SELECT token, df FROM terms WHERE df <> 0").fetchall())
-        recount = dict(conn.execute("SELECT t, count(DISTINCT id) FROM chunks, unnest(tokens) t GROUP BY t").fetchall())
-        n, total = conn.execute("SELECT count(*), coalesce(sum(cardinality(tokens)), 0) FROM chunks").fetchone()
+        recount = dict(conn.execute("SELECT token, count(*) FROM postings GROUP BY token").fetchall())
+        n, total = conn.execute("SELECT count(*), coalesce(sum(n_tokens), 0) FROM chunks").fetchone()
+        assert conn.execute("SELECT count(*) FROM postings p WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.id = p.chunk_id)").fetchone()[0] == 0
         manifest = dict(conn.execute("SELECT key, value FROM manifest").fetchall())
         empty = conn.execute("SELECT count(*) FROM reports r WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.report_id = r.id)").fetchone()[0]
     assert df == recount and (manifest["n_chunks"], manifest["n_tokens"]) == (n, total) and empty == 0

@@ -81,10 +81,12 @@ def remove_report(conn: psycopg.Connection, source: str) -> None:
     row = conn.execute("SELECT id FROM reports WHERE source = %s FOR UPDATE", (source,)).fetchone()
     if row is None:
         return
-    counts = conn.execute("SELECT tokens FROM chunks WHERE report_id = %s", (row[0],)).fetchall()
-    _count_terms(conn, Counter(t for (tokens,) in counts for t in set(tokens)), -1)
+    df = conn.execute("SELECT p.token, count(*) FROM chunks c JOIN postings p ON p.chunk_id = c.id WHERE c.report_id = %s GROUP BY p.token", (row[0],)).fetchall()
+    n, total = conn.execute("SELECT count(*), coalesce(sum(n_tokens), 0) FROM chunks WHERE report_id = %s", (row[0],)).fetchone()
+    _count_terms(conn, Counter(dict(df)), -1)
+    conn.execute("DELETE FROM postings WHERE chunk_id IN (SELECT id FROM chunks WHERE report_id = %s)", (row[0],))
     conn.execute("DELETE FROM reports WHERE id = %s", (row[0],))
-    _bump(conn, -len(counts), -sum(len(tokens) for (tokens,) in counts))
+    _bump(conn, -n, -total)
 
 
 def write_report(conn: psycopg.Connection, item: dict, chunks: list[Chunk], vectors: np.ndarray, tokenizer: Tokenizer) -> None:
@@ -94,11 +96,17 @@ def write_report(conn: psycopg.Connection, item: dict, chunks: list[Chunk], vect
         "INSERT INTO reports (source, fingerprint, sha256, meta, text) VALUES (%s, %s, %s, %s, %s) RETURNING id",
         (item["source"], item["fingerprint"], item["sha256"], Jsonb(item["meta"]), item["text"])).fetchone()[0]
     tokens = [tokenizer.tokens(c.embedding_text()) for c in chunks]
-    with conn.cursor().copy("COPY chunks (report_id, ord, body, text, tokens, years, embedding) FROM STDIN") as copy:
-        for ord_, (chunk, toks, vector) in enumerate(zip(chunks, tokens, vectors)):
+    ids = [i for (i,) in conn.execute("SELECT nextval('chunks_id_seq') FROM generate_series(1, %s)", (len(chunks),))]
+    cursor = conn.cursor()
+    with cursor.copy("COPY chunks (id, report_id, ord, body, text, n_tokens, years, embedding) FROM STDIN") as copy:
+        for ord_, (chunk_id, chunk, toks, vector) in enumerate(zip(ids, chunks, tokens, vectors)):
             body = {k: v for k, v in chunk_record(chunk).items() if k != "text"}
             years = years_of(chunk) | absolute_years(chunk.text)
-            copy.write_row((report_id, ord_, Jsonb(body), chunk.text, toks, sorted(years), vector_literal(vector)))
+            copy.write_row((chunk_id, report_id, ord_, Jsonb(body), chunk.text, len(toks), sorted(years), vector_literal(vector)))
+    with cursor.copy("COPY postings (token, chunk_id, report_id, tf, dl) FROM STDIN") as copy:
+        for chunk_id, toks in zip(ids, tokens):
+            for token, tf in Counter(toks).items():
+                copy.write_row((token, chunk_id, report_id, tf, len(toks)))
     _count_terms(conn, Counter(t for toks in tokens for t in set(toks)), 1)
     _bump(conn, len(chunks), sum(len(t) for t in tokens))
 
@@ -193,7 +201,7 @@ def enqueue(settings: Settings, model_id: str, dim: int, rebuild: bool, log: Log
         with conn.transaction():
             _check_model(read_manifest(conn), wanted, rebuild)
             if rebuild:
-                conn.execute("TRUNCATE reports, chunks, terms, queue")
+                conn.execute("TRUNCATE reports, chunks, postings, terms, queue")
                 _set(conn, {"n_chunks": 0, "n_tokens": 0, "ann_for": 0})
                 _bump(conn, 0, 0)
             indexed = dict(conn.execute("SELECT source, fingerprint FROM reports").fetchall())

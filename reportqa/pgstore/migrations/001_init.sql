@@ -25,13 +25,24 @@ CREATE TABLE chunks (
     ord       integer NOT NULL,  -- position in its report
     body      jsonb NOT NULL,    -- the Chunk record but its text
     text      text NOT NULL,
-    tokens    text[] NOT NULL,   -- jieba tokens of the embedded text, repeated as they occur (BM25 tf)
+    n_tokens  integer NOT NULL,  -- jieba tokens of the embedded text (BM25's document length)
     years     integer[] NOT NULL,-- years its section or text speaks of
     embedding vector NOT NULL
 );
 CREATE INDEX chunks_report ON chunks (report_id, ord);
-CREATE INDEX chunks_tokens ON chunks USING gin (tokens);
 CREATE INDEX chunks_years ON chunks USING gin (years);
+
+-- The inverted index BM25 reads: each token's chunks with its count there (tf) and the chunk's
+-- length, so a query reads the postings of its tokens only; report_id lets filters apply here.
+CREATE TABLE postings (
+    token     text NOT NULL,
+    chunk_id  bigint NOT NULL,   -- deleted with its report (pgstore.build.remove_report)
+    report_id integer NOT NULL,
+    tf        smallint NOT NULL,
+    dl        integer NOT NULL,
+    PRIMARY KEY (token, chunk_id)
+);
+CREATE INDEX postings_chunk ON postings (chunk_id);
 
 -- Document frequency of every token, kept with the chunks in each report's transaction.
 CREATE TABLE terms (
