@@ -101,7 +101,13 @@ def server_cpu_s(uri: str) -> float:
     with connect(uri) as conn:
         data = conn.execute("SHOW data_directory").fetchone()[0]
     postmaster = psutil.Process(int((Path(data) / "postmaster.pid").read_text().split()[0]))
-    return sum(sum(p.cpu_times()[:2]) for p in [postmaster, *postmaster.children()])
+    total = 0.0
+    for process in [postmaster, *postmaster.children()]:
+        try:
+            total += sum(process.cpu_times()[:2])
+        except psutil.NoSuchProcess:  # a backend that ended since the listing: its CPU is gone with it
+            pass
+    return total
 
 
 def build_files(n: int, where: Path) -> dict:
