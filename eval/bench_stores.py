@@ -132,6 +132,7 @@ def build_pg(n: int, uri: str) -> dict:
     cpu0, wall, cpu = server_cpu_s(uri), time.perf_counter(), time.process_time()
     with connect(uri) as conn:
         conn.execute("TRUNCATE reports, chunks, postings, terms, queue RESTART IDENTITY")
+        conn.execute("DROP INDEX IF EXISTS chunks_ivf")
         conn.execute("UPDATE manifest SET value = '0' WHERE key IN ('n_chunks', 'n_tokens', 'ann_for')")
         _set(conn, {"embed_model": "bench:random", "dim": DIM, "lexicon": tokenizer.terms, "ann_for": 0, "ann_lists": 0})
         start = 0

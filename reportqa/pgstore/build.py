@@ -202,6 +202,7 @@ def enqueue(settings: Settings, model_id: str, dim: int, rebuild: bool, log: Log
             _check_model(read_manifest(conn), wanted, rebuild)
             if rebuild:
                 conn.execute("TRUNCATE reports, chunks, postings, terms, queue")
+                conn.execute("DROP INDEX IF EXISTS chunks_ivf")  # trained on the old vectors; rebuilt after
                 _set(conn, {"n_chunks": 0, "n_tokens": 0, "ann_for": 0})
                 _bump(conn, 0, 0)
             indexed = dict(conn.execute("SELECT source, fingerprint FROM reports").fetchall())
