@@ -112,7 +112,6 @@ class PgIndex:
         self.chunks = PgChunks(self.pool, self.manifest.n_chunks)
         self.avgdl = int(m.get("n_tokens", 0)) / max(1, self.manifest.n_chunks)
         n = self.manifest.n_chunks
-        self.df = dict(terms)
         self.idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in terms}
 
     @cached_property
@@ -168,42 +167,26 @@ class PgIndex:
         return [i for i, _ in rows], {i: float(s) for i, s in rows}
 
     def bm25_scores(self, tokens: list[str], allowed: list[int] | None, n: int) -> tuple[list[int], dict[int, float]]:
-        """BM25 (Lucene idf, bm25s's k1 and b) scored in SQL, exactly, without reading every chunk that
-        holds a common word (MaxScore): candidates are the chunks holding the rarest query tokens; a
-        chunk with none of them scores below the sum of the other tokens' weights (a token adds less
-        than its weight), so once the n-th candidate scores above that sum the ranking is exact.
-        Otherwise the next rarest token joins the candidates' tokens, up to all of them."""
+        """BM25 (Lucene idf, bm25s's k1 and b) summed in SQL over the postings of the query's tokens,
+        read from the primary key's index alone (it carries tf, length and report); filters are a
+        predicate on the posting's report. Reads every posting of every query token: its cost grows
+        with how common the words are (eval/reports/bench_stores.md)."""
         scores: dict[int, float] = defaultdict(float)
         counts = {t: tokens.count(t) for t in dict.fromkeys(tokens) if t in self.idf}
-        words = sorted(counts, key=lambda t: self.df[t])
-        weights = {t: self.idf[t] * counts[t] for t in words}
-        rows: list = []
-        for k in range(1, len(words) + 1):
-            rows = self._bm25(words, [weights[t] for t in words], words[:k], allowed, n)
-            if len(rows) == n and rows[-1][1] >= sum(weights[t] for t in words[k:]):
-                break
+        if not counts:
+            return [], scores
+        in_scope = "" if allowed is None else "WHERE p.report_id = ANY(%(allowed)s)"
+        sql = f"""
+            WITH q AS (SELECT * FROM unnest(%(words)s::text[], %(weights)s::float8[]) AS q(token, weight))
+            SELECT p.chunk_id, sum(q.weight * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / %(avgdl)s))) AS score
+            FROM q JOIN postings p ON p.token = q.token {in_scope}
+            GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(n)s"""
+        params = {"words": list(counts), "weights": [self.idf[t] * c for t, c in counts.items()], "k1": BM25_K1, "b": BM25_B,
+                  "avgdl": self.avgdl or 1.0, "allowed": allowed, "n": n}
+        with self.pool.connection() as conn:
+            rows = conn.execute(sql, params).fetchall()
         scores.update((i, float(s)) for i, s in rows)
         return [i for i, _ in rows], scores
-
-    def _bm25(self, words: list[str], weights: list[float], candidates: list[str], allowed: list[int] | None, n: int) -> list:
-        """The n best chunks by BM25 over words, among those holding any of the candidate tokens."""
-        in_scope = "" if allowed is None else "AND report_id = ANY(%(allowed)s)"
-        score = f"sum(q.weight * p.tf / (p.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * p.dl / %(avgdl)s)))"
-        if len(candidates) == len(words):  # every posting of every word
-            sql = f"""
-                WITH q AS (SELECT * FROM unnest(%(words)s::text[], %(weights)s::float8[]) AS q(token, weight))
-                SELECT p.chunk_id, {score} AS score FROM q JOIN postings p ON p.token = q.token WHERE true {in_scope}
-                GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(n)s"""
-        else:  # the candidates' postings of every word, found by (token, chunk_id)
-            sql = f"""
-                WITH q AS (SELECT * FROM unnest(%(words)s::text[], %(weights)s::float8[]) AS q(token, weight)),
-                     c AS (SELECT DISTINCT chunk_id FROM postings WHERE token = ANY(%(candidates)s) {in_scope})
-                SELECT p.chunk_id, {score} AS score FROM c
-                JOIN postings p ON p.chunk_id = c.chunk_id AND p.token = ANY(%(words)s) JOIN q ON q.token = p.token
-                GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(n)s"""
-        params = {"words": words, "weights": weights, "candidates": candidates, "avgdl": self.avgdl or 1.0, "allowed": allowed, "n": n}
-        with self.pool.connection() as conn:
-            return conn.execute(sql, params).fetchall()
 
     def vectors_of(self, ids: list[int]) -> np.ndarray:
         if not len(ids):
