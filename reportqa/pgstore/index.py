@@ -2,8 +2,8 @@
 
 A PgIndex keeps only what every question reads — report metadata (for the
 catalog and filters), the user dictionary and the idf table — and asks the
-database for the rest: dense search by pgvector, BM25 scored in SQL from the
-stored tokens and term statistics, filters as predicates on the chunks' report,
+database for the rest: dense search by pgvector, BM25 scored in SQL from a
+postings table and term statistics, filters as predicates on the chunks' report,
 the which-towns scan and chunk texts on demand. Another process's import shows
 in searches at once; the cached metadata follows when `changed()` says so.
 """
