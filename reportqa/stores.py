@@ -76,4 +76,4 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         return build_pg(settings, rebuild=rebuild, show_progress=show_progress, log=log)
     from reportqa.store import build_index as build_files
 
-    return build_files(settings, rebuild, show_progress, log)
+    return build_files(settings, rebuild=rebuild, show_progress=show_progress, log=log)

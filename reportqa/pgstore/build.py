@@ -32,7 +32,9 @@ from reportqa.store import (
     EXACT_UP_TO, BuildReport, IndexMismatch, IndexUnusable, chunk_from, chunk_record, fingerprints, metadata_rows, years_of,
 )
 
-IVF_PER_LIST = 250  # chunks per inverted list of the pgvector index (4·√n lists at 10^6, like the file store's FAISS)
+# 4·√n lists as the file store's FAISS, but at most IVF_MAX_LISTS: pgvector's k-means needs about
+# 0.9 MB of maintenance_work_mem a list (4,000 lists at 10^6 chunks asked for 3.4 GB).
+IVF_MAX_LISTS = 1000
 Log = Callable[[str], None]
 
 
@@ -176,9 +178,9 @@ def ensure_ann_index(conn: psycopg.Connection, dim: int, log: Log) -> None:
     built_for = int(read_manifest(conn).get("ann_for", 0))
     if n <= EXACT_UP_TO or (built_for and n < 4 * built_for):
         return
-    lists = max(1, int(4 * math.sqrt(n)))
+    lists = max(1, min(IVF_MAX_LISTS, int(4 * math.sqrt(n))))
     log(f"正在为 {n} 段建立向量索引（IVFFlat，{lists} 个列表）……")
-    conn.execute("SET maintenance_work_mem = '512MB'")
+    conn.execute("SET maintenance_work_mem = '1GB'")
     conn.execute("DROP INDEX IF EXISTS chunks_ivf")
     conn.execute(f"CREATE INDEX chunks_ivf ON chunks USING ivfflat ((embedding::vector({dim})) vector_ip_ops) WITH (lists = {lists})")
     _set(conn, {"ann_for": n, "ann_lists": lists})
