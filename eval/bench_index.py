@@ -39,6 +39,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from reportqa.insearch import InMemorySearch
+
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "eval" / "reports" / "bench.md"
 CACHE = Path(tempfile.gettempdir()) / "reportqa-bench"
@@ -140,6 +142,10 @@ def recall_at_10(found: np.ndarray, exact: np.ndarray) -> float:
     return float(np.mean([len(set(f[:10]) & set(e[:10])) / 10 for f, e in zip(found, exact)]))
 
 
+class Arrays(SimpleNamespace, InMemorySearch):
+    """Just the arrays a scale stage builds, searched by the file index's own code."""
+
+
 def scale_stage(n: int, hnsw: bool) -> dict:
     """FAISS and BM25 at n synthetic chunks, each against exact FlatIP in the same run."""
     import bm25s
@@ -163,7 +169,7 @@ def scale_stage(n: int, hnsw: bool) -> dict:
     for name, build in builds.items():
         faiss.omp_set_num_threads(os.cpu_count())  # builds use every core, searches one (as HybridSearcher)
         index, wall, cpu = timed(build)
-        searcher = HybridSearcher(SimpleNamespace(dense=index, vectors=vectors), embedder=None)
+        searcher = HybridSearcher(Arrays(dense=index, vectors=vectors), embedder=None)
         found = index.search(queries, 10)[1]
         exact = found if exact is None else exact  # the baseline is built first
         rows.append({
@@ -175,7 +181,7 @@ def scale_stage(n: int, hnsw: bool) -> dict:
 
     reports = np.array(material["reports"])[sources]
     allowed = np.flatnonzero(reports == material["reports"][0])  # one report's chunks, as a town filter keeps
-    exact_scorer = HybridSearcher(SimpleNamespace(vectors=vectors), embedder=None)  # a filtered query never reaches FAISS
+    exact_scorer = HybridSearcher(Arrays(vectors=vectors), embedder=None)  # a filtered query never reaches FAISS
     filtered = latency(lambda q: exact_scorer.dense_scores(q, allowed, CANDIDATES), list(queries[:50]))
 
     tokens = token_lists(material["chunks"], sources, rng)
@@ -186,7 +192,7 @@ def scale_stage(n: int, hnsw: bool) -> dict:
         _, save_wall, _ = timed(bm25.save, Path(tmp) / "bm25", show_progress=False)
         disk = sum(p.stat().st_size for p in (Path(tmp) / "bm25").iterdir())
         _, load_wall, _ = timed(bm25s.BM25.load, Path(tmp) / "bm25", show_progress=False)
-    lexical = HybridSearcher(SimpleNamespace(bm25=bm25, tokenizer=SimpleNamespace(tokens=list), chunks=range(n)), embedder=None)
+    lexical = HybridSearcher(Arrays(bm25=bm25, tokenizer=SimpleNamespace(tokens=list), chunks=range(n)), embedder=None)
     bm25_latency = latency(lambda q: lexical.bm25_scores(q, None, CANDIDATES), material["questions"])
     chunks = [SimpleNamespace(text=material["texts"][s], source=i // CHUNKS_PER_REPORT) for i, s in enumerate(sources.tolist())]
     mentions = latency(lambda w: term_mentions(chunks, None, w["term"], w["head"], bm25.get_scores(w["tokens"])), material["which"])

@@ -56,14 +56,26 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
-    from reportqa.store import build_index
+    from reportqa.stores import build_index, uses_postgres
 
+    if (args.worker or args.status) and not uses_postgres(settings):
+        _log("--worker 和 --status 用于 PostgreSQL 索引：请先设置 REPORTQA_STORE=postgresql://用户:密码@主机:端口/库名。")
+        return 2
+    if args.worker or args.status:
+        from reportqa.pgstore.cli import run_status, run_worker
+
+        return run_status(settings) if args.status else run_worker(settings, args.forever, _log)
     report = build_index(settings, rebuild=args.rebuild, log=_log)
     for problem in report.sidecar:
         _log(str(problem))
     for error in report.skipped:
         _log(f"跳过 {error.source}：{error.reason}")
-    print(f"索引已写入 {settings.index_dir}：{report.summary()}")
+    where = settings.index_dir
+    if uses_postgres(settings):
+        from reportqa.pgstore.db import redacted
+
+        where = redacted(settings.store)
+    print(f"索引已写入 {where}：{report.summary()}")
     return 0
 
 
@@ -246,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="从 corpus/ 建立或增量更新索引")
     build.add_argument("--rebuild", action="store_true", help="丢弃旧索引，全部重新向量化")
+    build.add_argument("--worker", action="store_true", help="（PostgreSQL）从数据库队列领取报告向量化，队列空时退出")
+    build.add_argument("--forever", action="store_true", help="与 --worker 同用：队列空时等待新报告，不退出")
+    build.add_argument("--status", action="store_true", help="（PostgreSQL）显示建索引进度")
     build.set_defaults(run=cmd_build)
 
     search = commands.add_parser("search", help="检索段落")
@@ -295,11 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     from reportqa.feedback import FeedbackUnavailable
     from reportqa.limits import InputRejected
     from reportqa.store import IndexUnusable
+    from reportqa.stores import StoreUnavailable
 
     args = build_parser().parse_args(argv)
     try:
         return args.run(args, Settings())
-    except (InputRejected, IndexUnusable, FeedbackUnavailable) as error:
+    except (InputRejected, IndexUnusable, FeedbackUnavailable, StoreUnavailable) as error:
         _log(str(error))
         return 2
 

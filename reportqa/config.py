@@ -28,6 +28,8 @@ class Settings:
     chunk_size: int = field(default_factory=lambda: int(_env("CHUNK_SIZE", "400")))
     chunk_overlap: int = field(default_factory=lambda: int(_env("CHUNK_OVERLAP", "60")))
     top_k: int = field(default_factory=lambda: int(_env("TOP_K", "10")))
+    # "" keeps the index in files under index_dir; a postgresql://… URI keeps it in that database.
+    store: str = field(default_factory=lambda: _env("STORE", ""))
 
     def __post_init__(self) -> None:
         # Relative defaults hang off `home` so a whole deployment moves as one folder.

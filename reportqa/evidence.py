@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportqa.periods import absolute_years
 from reportqa.question import Understanding, years_label
 from reportqa.retrieve import CANDIDATES, HybridSearcher, Passage, without
+from reportqa.store import years_of
 from reportqa.which import WhichAnswer, evidence_first, find_documents
 
 MIN_PASSAGES = 10
@@ -32,7 +32,7 @@ class Evidence:
 
 def year_tier(searcher: HybridSearcher, passage: Passage, years: set[int]) -> int:
     """0: the passage's section speaks of an asked year; 1: its report is of that year; 2: neither."""
-    if searcher.index.chunk_years[passage.chunk.id] & years:
+    if years_of(passage.chunk) & years:
         return 0
     return 1 if passage.chunk.meta.get("year") and int(passage.chunk.meta["year"]) in years else 2
 
@@ -40,10 +40,7 @@ def year_tier(searcher: HybridSearcher, passage: Passage, years: set[int]) -> in
 def _has_year(searcher: HybridSearcher, filters: dict, years: set[int]) -> bool:
     """Does any passage in scope speak of one of the years, by its section or in its text (a 2021
     report's 「到2026年」 target)?"""
-    allowed = searcher.allowed_ids(filters)
-    ids = range(len(searcher.index.chunks)) if allowed is None else allowed.tolist()
-    chunks, speaks = searcher.index.chunks, searcher.index.chunk_years
-    return any(speaks[chunks[i].id] & years or absolute_years(chunks[i].text) & years for i in ids)
+    return searcher.index.speaks_of(searcher.allowed_ids(filters), years)
 
 
 def refusal_reason(searcher: HybridSearcher, u: Understanding, filters: dict) -> str:

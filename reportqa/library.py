@@ -132,7 +132,8 @@ class Change:
 
 def _commit(backend, change: Change, progress) -> tuple[Result | None, object]:
     """Index what changed and reload; on any failure take the change back. Returns (failure, build report)."""
-    from reportqa.store import build_index, writer_lock
+    from reportqa.store import writer_lock
+    from reportqa.stores import build_index
 
     try:
         _step(progress, 0.3, "更新索引（只处理改动的报告）")
@@ -207,7 +208,7 @@ def import_reports(backend, files: list[tuple[str, bytes]], meta_values: dict | 
     if failure:
         return failure
     names = "、".join(f"「{html.escape(raw.source)}」" for raw, _ in accepted)
-    chunks = sum(1 for c in backend.index.chunks if c.source in metas)
+    chunks = sum(len(backend.index.chunks_by_source.get(source, [])) for source in metas)
     lines = [
         f"<span class='rq-ok'>已导入{names}</span>：切分为 {chunks} 段，索引现有 {report.n_chunks} 段"
         f"（只向量化了新文件，用时 {report.seconds:.1f} 秒）。现在可以在「问答」和「检索」中查到。",
@@ -264,7 +265,7 @@ def replace_report(backend, source: str, filename: str, data: bytes, progress=No
         failure, report = _commit(backend, change, progress)
     if failure:
         return failure
-    chunks = sum(1 for c in backend.index.chunks if c.source == name)
+    chunks = len(backend.index.chunks_by_source.get(name, []))
     return Result(True, f"<span class='rq-ok'>已用「{html.escape(filename)}」替换「{html.escape(source)}」</span>：重新切分为 {chunks} 段并向量化（用时 {report.seconds:.1f} 秒），旧文件已移入回收站。")
 
 

@@ -18,6 +18,7 @@ import numpy as np
 HIGHLIGHT_STOP = {"哪个", "哪些", "提到", "什么", "多少", "如何", "怎么", "是否", "有没有", "情况", "主要", "具体"}
 CALIBRATION_PAIRS = 48  # random queries, each against passages of other reports
 CALIBRATION_PERCENTILE = 95
+CALIBRATION_POOL = 20_000  # passages compared against; a store above it gives a random sample
 QUERY_CHARS = 16  # a query is a short phrase: the opening words of a random passage stand in for one
 
 
@@ -45,15 +46,15 @@ def query_terms(searcher, query: str) -> list[str]:
 def calibrate(searcher, pairs: int = CALIBRATION_PAIRS, seed: int = 0) -> Calibration:
     """The cosine above which a passage is closer to a query than chance, for this index and embedder (cached)."""
     index = searcher.index
-    key = (str(index.path), index.manifest.built_at)
+    key = (str(index.path), index.manifest.generation, index.manifest.built_at)
     if key in _cache:
         return _cache[key]
     rng = np.random.default_rng(seed)
-    chunks = index.chunks
-    picks = rng.choice(len(chunks), size=min(pairs, len(chunks)), replace=False)
-    queries = np.stack([searcher.embed(chunks[i].text.strip()[:QUERY_CHARS]) for i in picks])
-    sims = queries @ index.vectors.T  # (queries, chunks)
-    same = index.report_of_chunk[picks][:, None] == index.report_of_chunk[None, :]
+    ids, vectors, report_of = index.sample(CALIBRATION_POOL, seed)
+    picks = rng.choice(len(ids), size=min(pairs, len(ids)), replace=False)
+    queries = np.stack([searcher.embed(index.chunks[ids[i]].text.strip()[:QUERY_CHARS]) for i in picks])
+    sims = queries @ vectors.T  # (queries, chunks)
+    same = report_of[picks][:, None] == report_of[None, :]
     unrelated = sims[~same]
     threshold = float(np.percentile(unrelated, CALIBRATION_PERCENTILE)) if unrelated.size else 1.0
     _cache[key] = Calibration(threshold, int(unrelated.size))

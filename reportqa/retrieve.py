@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 
 from reportqa.ingest import Chunk
 from reportqa.ingest.clean import simplified
-from reportqa.store import ReportIndex
+from reportqa.stores import SearchIndex
 
 RRF_K = 60
 # BM25 counts double in the fusion: staff mostly type the reports' own terms, and on the gold
@@ -101,7 +101,7 @@ def rrf(rankings: dict[str, list[int]], k: int = RRF_K) -> dict[int, float]:
 class HybridSearcher:
     """Searches one loaded index; holds the embedder so a query embeds once."""
 
-    def __init__(self, index: ReportIndex, embedder, reranker=None):
+    def __init__(self, index: SearchIndex, embedder, reranker=None):
         self.index = index
         self.embedder = embedder
         self.reranker = reranker
@@ -109,36 +109,16 @@ class HybridSearcher:
         # One query at a time: a second OpenMP thread cost 5× the CPU per query (eval/reports/bench.md).
         faiss.omp_set_num_threads(1)
 
-    def allowed_ids(self, filters: dict | None) -> np.ndarray | None:
-        """Ids of the chunks whose report passes the filters (metadata belongs to reports)."""
-        if not filters or not any(filters.values()):
-            return None
-        reports = [k for k, (source, d) in enumerate(self.index.documents.items()) if matches({**d.meta, "source": source}, filters)]
-        return np.flatnonzero(np.isin(self.index.report_of_chunk, reports))
+    def allowed_ids(self, filters: dict | None):
+        """The chunks in scope, in the store's own form (None: all); passed back to its searches."""
+        return self.index.allowed_ids(filters)
 
-    def dense_scores(self, query_vector: np.ndarray, allowed: np.ndarray | None, n: int) -> tuple[list[int], dict[int, float]]:
-        """The n nearest chunks. Filtered queries are scored exactly over the stored vectors: an
-        approximate index with an id selector returned a third of them (eval/reports/bench.md)."""
-        if allowed is None:
-            scores, ids = self.index.dense.search(query_vector.reshape(1, -1), min(n, self.index.dense.ntotal))
-            pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        else:
-            scores = (self.index.vectors @ query_vector)[allowed]
-            top = np.argsort(-scores, kind="stable")[:n]
-            pairs = [(int(allowed[t]), float(scores[t])) for t in top]
-        return [i for i, _ in pairs], dict(pairs)
+    def dense_scores(self, query_vector: np.ndarray, allowed, n: int) -> tuple[list[int], dict[int, float]]:
+        return self.index.dense_scores(query_vector, allowed, n)
 
-    def lexical_scores(self, query: str) -> np.ndarray:
-        """Every chunk's BM25 score for the query (all 0 when it has no token but stopwords)."""
-        tokens = self.index.tokenizer.tokens(query)
-        return self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(self.index.chunks))
-
-    def bm25_scores(self, query: str, allowed: np.ndarray | None, n: int) -> tuple[list[int], np.ndarray]:
-        scores = self.lexical_scores(query)
-        pool = allowed if allowed is not None else np.arange(len(scores))
-        pool = pool[scores[pool] > 0]
-        order = pool[np.argsort(-scores[pool], kind="stable")][:n]
-        return [int(i) for i in order], scores
+    def bm25_scores(self, query: str, allowed, n: int):
+        """The n best chunks by BM25 and a lookup of their scores (0 for any other chunk)."""
+        return self.index.bm25_scores(self.index.tokenizer.tokens(query), allowed, n)
 
     def understand(self, question: str, filters: dict | None = None):
         """What the question names and asks, read against this index's catalog and vocabulary."""
@@ -172,13 +152,15 @@ class HybridSearcher:
         rankings = both if mode == "hybrid" else {mode: both[mode]}
         fused = rrf(rankings)
         best = sum(FUSION_WEIGHTS[name] for name in rankings) / (RRF_K + 1)
-        vectors = self.index.vectors
         passages: list[Passage] = []
-        for i in sorted(fused, key=fused.get, reverse=True):
+        order = sorted(fused, key=fused.get, reverse=True)
+        missing = [i for i in order if i not in dense]
+        cosines = dict(zip(missing, self.index.vectors_of(missing) @ query_vector)) if missing else {}
+        for i in order:
             chunk = self.index.chunks[i]
             if any(_near_duplicate(chunk, p.chunk) for p in passages):
                 continue
-            cosine = dense[i] if i in dense else float(vectors[i] @ query_vector)
+            cosine = dense[i] if i in dense else float(cosines[i])
             passages.append(Passage(chunk, fused[i] / best, cosine, float(bm25[i])))
             if len(passages) >= max(k, CANDIDATES if self.reranker else k):
                 break
@@ -222,7 +204,7 @@ def open_searcher(settings, build_if_stale: bool = True, show_progress: bool = T
     """Load the embedder and the index once; build the index first when it is missing or stale, and
     rebuild a damaged one only when repair is set (store.ready_index says which and why)."""
     from reportqa.embed import load_embedder, model_id
-    from reportqa.store import ready_index
+    from reportqa.stores import ready_index
 
     embedder = load_embedder(settings.embed_model)
     index = ready_index(settings, model_id(embedder), build_if_stale, repair, show_progress, log)

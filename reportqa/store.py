@@ -38,6 +38,7 @@ from reportqa.ingest import Chunk, Document, LoadError, chunk_document, load_doc
 from reportqa.ingest.chunk import CHUNKER_VERSION
 from reportqa.ingest.load import RawDocument, read_dir
 from reportqa.ingest.meta import DocMeta, SidecarProblem, load_sidecar
+from reportqa.insearch import InMemorySearch
 from reportqa.lexicon import Tokenizer, dictionary_terms
 from reportqa.periods import as_year, section_years
 
@@ -120,7 +121,7 @@ class BuildReport:
 
 
 @dataclass
-class ReportIndex:
+class ReportIndex(InMemorySearch):
     """Everything a query needs, loaded once."""
 
     path: Path
@@ -149,7 +150,7 @@ class ReportIndex:
     @cached_property
     def chunk_years(self) -> dict[str, frozenset[int]]:
         """Chunk id → the years it speaks of: its section's dated heading, else its report's year."""
-        return {c.id: section_years(c.section_path, as_year(c.meta.get("year"))) for c in self.chunks}
+        return {c.id: years_of(c) for c in self.chunks}
 
     @cached_property
     def chunks_by_source(self) -> dict[str, list[int]]:
@@ -167,6 +168,9 @@ class ReportIndex:
         """Does any document contain this text verbatim?"""
         return bool(text) and any(text in d.text for d in self.documents.values())
 
+    def changed(self) -> bool:
+        return index_changed(self)
+
     @cached_property
     def idf(self) -> dict[str, float]:
         """BM25's (Lucene) idf of every indexed token: how much a question term says about a passage."""
@@ -177,6 +181,11 @@ class ReportIndex:
             for token, i in self.bm25.vocab_dict.items()
             if i < len(document_frequency)
         }
+
+
+def years_of(chunk: Chunk) -> frozenset[int]:
+    """The years a chunk speaks of: its section's dated heading, else its report's year."""
+    return section_years(chunk.section_path, as_year(chunk.meta.get("year")))
 
 
 def make_faiss(vectors: np.ndarray, exact_up_to: int = EXACT_UP_TO) -> tuple[faiss.Index, str]:
@@ -196,13 +205,13 @@ def make_faiss(vectors: np.ndarray, exact_up_to: int = EXACT_UP_TO) -> tuple[fai
     return index, kind
 
 
-def _chunk_record(chunk: Chunk) -> dict:
+def chunk_record(chunk: Chunk) -> dict:
     record = asdict(chunk)
     record["section_path"] = list(chunk.section_path)
     return record
 
 
-def _chunk_from(record: dict) -> Chunk:
+def chunk_from(record: dict) -> Chunk:
     return Chunk(**{**record, "section_path": tuple(record["section_path"])})
 
 
@@ -283,7 +292,7 @@ def load_index(settings: Settings, model_id: str | None = None) -> ReportIndex:
     part = "manifest.json"
     try:
         part = "chunks.jsonl"
-        chunks = [_chunk_from(r) for r in _read_jsonl(path / part)]
+        chunks = [chunk_from(r) for r in _read_jsonl(path / part)]
         part = "documents.jsonl"
         documents = {r["source"]: IndexedDocument(**r) for r in _read_jsonl(path / part)}
         part = "vectors.npy"
@@ -424,7 +433,7 @@ def write_index(target: Path, manifest: Manifest, chunks: list[Chunk], documents
     np.save(tmp / "vectors.npy", vectors)
     bm25.save(tmp / "bm25", show_progress=False)
     tokenizer.save(tmp / "userdict.txt")
-    _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c) for c in chunks))
+    _write_jsonl(tmp / "chunks.jsonl", (chunk_record(c) for c in chunks))
     _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
     manifest.checksums = checksums(tmp)
     (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1), encoding="utf-8")

@@ -135,17 +135,21 @@ def find_documents(searcher: HybridSearcher, u: Understanding, filters: dict, ve
         scope = [r for r in scope if r.year in u.years] or scope
     words, head = content_words(searcher, term), head_noun(searcher, term)
     found: list[DocumentMention] = []
+    # What mention_in can find needs the term's characters, all its words or its head in the text:
+    # the store narrows the reports to those before they are read.
+    groups = [list(set(term))] + ([words] if len(words) >= 2 else []) + ([[head]] if head else [])
+    texts = index.texts_holding([r.source for r in scope], groups)
     for report in scope:
-        wording = mention_in(term, words, head, index.documents[report.source].text)
+        wording = mention_in(term, words, head, texts[report.source]) if report.source in texts else ""
         if not wording:
             continue
         ids = [i for i in index.chunks_by_source[report.source] if wording in index.chunks[i].text]
         ids = ids or [i for i in index.chunks_by_source[report.source] if mention_in(term, words, head, index.chunks[i].text)]
         if not ids:
             continue
-        cosine = index.vectors[ids] @ vector
-        best = [ids[j] for j in np.argsort(-cosine, kind="stable")[:PER_DOCUMENT]]
-        passages = [Passage(index.chunks[i], float(index.vectors[i] @ vector), float(index.vectors[i] @ vector), 0.0) for i in best]
+        cosine = index.vectors_of(ids) @ vector
+        best = [(ids[j], float(cosine[j])) for j in np.argsort(-cosine, kind="stable")[:PER_DOCUMENT]]
+        passages = [Passage(index.chunks[i], c, c, 0.0) for i, c in best]
         found.append(DocumentMention(report, passages, wording))
     found.sort(key=lambda d: (d.wording != term, d.report.issuer, d.report.year or 0))
     return WhichAnswer(term, found, over_towns=u.which_towns)

@@ -23,7 +23,7 @@ def backend(tmp_path, monkeypatch):
     monkeypatch.setattr("reportqa.store.build_index", lambda settings, **kw: builds.append(1) or SimpleNamespace(n_chunks=1, seconds=0.1, skipped=[]))
     return SimpleNamespace(
         settings=Settings(home=tmp_path, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index"),
-        lock=threading.RLock(), index=SimpleNamespace(chunks=[]), reload=lambda: None, builds=builds,
+        lock=threading.RLock(), index=SimpleNamespace(chunks=[], chunks_by_source={}), reload=lambda: None, builds=builds,
     )
 
 

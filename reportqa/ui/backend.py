@@ -91,9 +91,7 @@ class Backend:
 
     def follow_index(self) -> None:
         """Pick up, between requests, an index another process (the CLI) has rebuilt."""
-        from reportqa.store import index_changed
-
-        if index_changed(self.index):
+        if self.index.changed():
             self.reload()
 
 

@@ -25,9 +25,7 @@ PRIVATE = {"api_visibility": "private"}
 
 def documents_rows(backend: Backend) -> tuple[list[list], list[str]]:
     """The table (title, town, year and kind first) and the report each row shows."""
-    counts: dict[str, int] = {}
-    for chunk in backend.index.chunks:
-        counts[chunk.source] = counts.get(chunk.source, 0) + 1
+    counts = {source: len(ids) for source, ids in backend.index.chunks_by_source.items()}
     rows, sources = [], []
     for source, document in sorted(backend.index.documents.items(), key=lambda item: (item[1].meta.get("town", ""), str(item[1].meta.get("year", "")), item[0])):
         meta = document.meta
