@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from llm_fixtures import free_port, stop_process
+from openai_server import ScriptedOpenAIServer
 
 pytestmark = pytest.mark.browser
 
@@ -50,27 +51,34 @@ def _snapshot(corpus: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(corpus.iterdir()) if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, request):
+def _home(tmp_path_factory, request) -> Path:
+    """A temporary REPORTQA_HOME with a copy of the bundled corpus and, when cached, its index."""
     home = tmp_path_factory.mktemp("reportqa_home")
     shutil.copytree(ROOT / "corpus", home / "corpus")
     cache = Path(request.config.cache.mkdir("reportqa_ui_index"))
     if (cache / "index" / "manifest.json").exists():
         shutil.copytree(cache / "index", home / "index")
-    port = free_port()
+    return home
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
     env.update(
         REPORTQA_HOME=str(home), REPORTQA_FEEDBACK_DB=str(home / "feedback.sqlite3"),
         GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", NO_PROXY="127.0.0.1,localhost",
-        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""), **extra,
     )
-    subprocess.run([sys.executable, "-m", "reportqa.cli", "user", "add", USER, "--password-stdin"],
-                   input=PASSWORD + "\n", text=True, cwd=home, env=env, check=True, capture_output=True)
-    log = (home / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reportqa.cli", "serve", "--host", "0.0.0.0", "--port", str(port)],
-        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    return env
+
+
+def _serve(home: Path, env: dict[str, str], *args: str) -> tuple[subprocess.Popen, str]:
+    """`reportqa serve` in *home*, waited for until it answers; its log is home/serve.log."""
+    port = free_port()
+    with (home / "serve.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reportqa.cli", "serve", "--port", str(port), *args],
+            cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/"
     started = time.monotonic()
     while True:
@@ -87,12 +95,34 @@ def server(tmp_path_factory, request):
             pytest.fail(f"reportqa serve did not start in {START_TIMEOUT} s:\n{(home / 'serve.log').read_text()[-3000:]}")
         time.sleep(1)
     print(f"\napp up after {time.monotonic() - started:.1f} s")
+    return process, url
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, request):
+    home = _home(tmp_path_factory, request)
+    env = _env(home)
+    subprocess.run([sys.executable, "-m", "reportqa.cli", "user", "add", USER, "--password-stdin"],
+                   input=PASSWORD + "\n", text=True, cwd=home, env=env, check=True, capture_output=True)
+    process, url = _serve(home, env, "--host", "0.0.0.0")
+    cache = Path(request.config.cache.mkdir("reportqa_ui_index"))
     shutil.rmtree(cache / "index", ignore_errors=True)
     shutil.copytree(home / "index", cache / "index")  # before any upload changes it
     yield {"url": url, "home": home, "corpus": home / "corpus", "db": home / "feedback.sqlite3", "log": home / "serve.log",
            "history": home / "history.sqlite3"}
     stop_process(process, grace_s=15)
-    log.close()
+
+
+@pytest.fixture(scope="module")
+def llm_app(tmp_path_factory, request):
+    """A second app, answering with an LLM: the scripted OpenAI server (a real HTTP server in this process)."""
+    with ScriptedOpenAIServer() as llm:
+        home = _home(tmp_path_factory, request)
+        env = _env(home, REPORTQA_LLM="openai", REPORTQA_LLM_BASE_URL=llm.base_url, REPORTQA_LLM_MODEL=llm.model,
+                   REPORTQA_LLM_TIMEOUT="20")
+        process, url = _serve(home, env)
+        yield {"url": url, "llm": llm}
+        stop_process(process, grace_s=15)
 
 
 @pytest.fixture(scope="module")
@@ -439,4 +469,36 @@ def test_deleted_report_vanishes_from_answers_search_and_filters(page, browser, 
         assert "1500" not in answer and "资料中未提及" in answer
         _shot(fresh, "8_删除后")
     finally:
+        context.close()
+
+
+def test_llm_answer_streams_then_gives_way_to_the_verified_one(browser, llm_app):
+    llm = llm_app["llm"]
+    llm.reply = "余新镇2021年规上工业总产值为94.2亿元[1]。该镇还将建成月球基地，投资三百亿元。"
+    llm.chunk_delay_s = 0.4  # 4 characters a chunk: the whole reply takes about 5 s
+    context, page = _open(browser, llm_app)
+    try:
+        page.fill("#rq-question textarea", "余新镇2021年规上工业总产值是多少？")
+        page.click("#rq-ask")
+        draft = page.locator("#rq-chat .rq-draft")
+        page.wait_for_function("(document.querySelector('#rq-chat .rq-draft') || {}).innerText?.includes('余新镇')", timeout=ANSWER_TIMEOUT)
+        partial = draft.inner_text()
+        assert "月球" not in partial and not page.locator("#rq-chat .rq-answer").count(), "seen half-written"
+        _shot(page, "9_大模型_流式作答中", full_page=False)
+        page.wait_for_function(f"document.querySelector('#rq-chat .rq-draft')?.innerText.length > {len(partial)}", timeout=10_000)
+        page.locator("#rq-chat .rq-answer").wait_for(timeout=ANSWER_TIMEOUT)
+        chat = page.locator("#rq-chat").inner_text()
+        assert not draft.count() and "94.2亿元" in page.locator("#rq-chat .rq-answer").inner_text()
+        assert "月球" not in chat and "核查删除了 1 句" in chat and "回答方式：大模型" in chat
+        assert page.locator("#rq-chat .rq-passage").count() >= 1
+        _shot(page, "9_大模型_核查后")
+
+        llm.fault = "cut"  # the stream breaks off halfway: the extractive answer, saying why
+        _ask(page, "余新镇2021年规上工业总产值是多少？")
+        last = page.locator("#rq-chat .rq-answer").last.inner_text()
+        notes = page.locator("#rq-chat .rq-note").all_inner_texts()
+        assert "94.2亿元" in last and not draft.count()
+        assert any("已改用摘录式回答" in n and "中途断开" in n for n in notes)
+    finally:
+        llm.fault, llm.chunk_delay_s = "", 0.0
         context.close()
