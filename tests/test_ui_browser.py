@@ -252,6 +252,7 @@ def test_ask_which_towns_with_linked_citations_and_thumbs(page, server):
     assert "未来社区" in page.locator(f"{card_id} mark.rq-quote").inner_text()  # the quoted sentence, marked in its passage
     assert _in_view(page, f"{card_id} mark.rq-quote")
     _shot(page, "1_问答_引用")
+    assert page.locator("#rq-chat button[aria-label='复制']").count() and not page.locator("#rq-chat [aria-label='Copy message']").count()
 
     page.locator("#rq-chat button[aria-label='赞'], #rq-chat button[aria-label='Like']").last.click()
     deadline = time.monotonic() + 10

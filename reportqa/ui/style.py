@@ -14,6 +14,12 @@ THEME = gr.themes.Soft(
     font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"],
 )
 
+# Gradio's own Chinese strings lack the chat's copy button (its tooltip reads "Copy message"); the app
+# speaks Chinese whatever the browser's language, so English is overridden too.
+I18N = gr.I18n(**{
+    locale: {"chatbot.copy_message": "复制", "chatbot.copied_message": "已复制"} for locale in ("en", "zh-CN")
+})
+
 CSS = """
 .gradio-container {padding-top: 6px !important;}
 .rq-header {font-size: 0.9rem; color: var(--body-text-color-subdued); margin: 0;}
