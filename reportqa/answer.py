@@ -29,6 +29,7 @@ from reportqa.retrieve import HybridSearcher, Passage, bigrams
 
 CITE = re.compile(r"\s*\[(\d+)\]")
 
+FALLBACK_NOTE = "大模型暂时不可用，已改用摘录式回答"
 LLM_PASSAGES = 8  # what fits a small model's context with room to answer
 ATTRIBUTION_OVERLAP = 2 / 3  # share of the character pairs an uncited sentence adds to the question one passage must hold
 
@@ -276,7 +277,7 @@ class Answerer:
                 else:
                     yield item
         except LLMUnavailable as unavailable:
-            notes.append(f"大模型暂时不可用，已改用摘录式回答：{unavailable}")
+            notes.append(f"{FALLBACK_NOTE}：{unavailable}")
             answer = write_extractive(self.searcher, evidence)
         unsupported_sentences = [d for d in answer.dropped if NOT_FOUND not in d]  # a refusal's own wording is no claim
         if unsupported_sentences:
