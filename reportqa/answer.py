@@ -240,12 +240,14 @@ def llm_drafts(llm: Runnable, evidence: Evidence) -> Iterator[str]:
 def write(searcher: HybridSearcher, llm: Runnable | None, evidence: Evidence) -> Iterator[str | Answer]:
     """With an LLM, its draft as it grows, then the verified Answer; without one, the extractive Answer alone.
 
-    Which-questions and questions the corpus cannot answer are written without the LLM, from the full
-    scan and the reason."""
+    The draft starts empty: on a CPU a small model reads the passages for a minute before its first
+    word, and a page can say meanwhile that it is at work. Which-questions and questions the corpus
+    cannot answer are written without the LLM, from the full scan and the reason."""
     if llm is None or evidence.refusal or evidence.which is not None:
         yield write_extractive(searcher, evidence)
         return
     draft = ""
+    yield draft
     for draft in llm_drafts(llm, evidence):
         yield draft
     yield _finish(searcher, evidence, draft, evidence.passages, LLM_PASSAGES, "llm")

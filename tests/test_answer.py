@@ -70,7 +70,7 @@ def test_stream_shows_the_draft_as_it_grows_then_the_verified_answer(searcher, o
     openai_server.reply = "余新镇2021年规上工业总产值为94.2亿元[1]。该镇将建成月球基地。"
     config = LLMConfig(backend="openai", base_url=openai_server.base_url, model="m", timeout_s=10)
     *drafts, answer = Answerer(searcher, config).stream("余新镇2021年规上工业总产值是多少？")
-    assert len(drafts) > 3 and all(isinstance(d, str) for d in drafts)
+    assert len(drafts) > 3 and all(isinstance(d, str) for d in drafts) and drafts[0] == "", "empty while the model reads"
     assert all(later.startswith(earlier) for earlier, later in zip(drafts, drafts[1:]))
     assert drafts[-1] == openai_server.reply, "the draft is shown unverified, as the model writes it"
     assert answer.backend == "llm" and "月球" not in answer.text and answer.dropped == ["该镇将建成月球基地。"]

@@ -383,10 +383,12 @@ def test_llm_answer_streams_then_gives_way_to_the_verified_one(browser, llm_app)
     llm = llm_app["llm"]
     llm.reply = "余新镇2021年规上工业总产值为94.2亿元[1]。该镇还将建成月球基地，投资三百亿元。"
     llm.chunk_delay_s = 0.4  # 4 characters a chunk: the whole reply takes about 5 s
+    llm.delay_s = 2.0  # the model reading the passages before its first word
     context, page = open_page(browser, llm_app)
     try:
         page.fill("#rq-question textarea", "余新镇2021年规上工业总产值是多少？")
         page.click("#rq-ask")
+        page.get_by_text("大模型正在阅读检索到的资料").wait_for(timeout=ANSWER_TIMEOUT)
         draft = page.locator("#rq-chat .rq-draft")
         page.wait_for_function("(document.querySelector('#rq-chat .rq-draft') || {}).innerText?.includes('余新镇')", timeout=ANSWER_TIMEOUT)
         partial = draft.inner_text()
@@ -407,5 +409,5 @@ def test_llm_answer_streams_then_gives_way_to_the_verified_one(browser, llm_app)
         assert "94.2亿元" in last and not draft.count()
         assert any("已改用摘录式回答" in n and "中途断开" in n for n in notes)
     finally:
-        llm.fault, llm.chunk_delay_s = "", 0.0
+        llm.fault, llm.chunk_delay_s, llm.delay_s = "", 0.0, 0.0
         context.close()

@@ -172,9 +172,10 @@ def answer_html(index, searcher, answer, prefix: str, follow_note: str = "", exp
 
 def draft_html(draft: str) -> str:
     """The LLM's reply while it streams: plain text, marked as not yet checked (the verified answer replaces it)."""
+    doing = "大模型正在作答…" if draft else "大模型正在阅读检索到的资料，稍候开始作答…"
     return (
         f"<div class='rq-draft'>{html.escape(draft)}<span class='rq-cursor'>▍</span></div>"
-        "<div class='rq-meta-line'>大模型正在作答…写完后逐句核对出处，找不到依据的句子会删去</div>"
+        f"<div class='rq-meta-line'>{doing}写完后逐句核对出处，找不到依据的句子会删去</div>"
     )
 
 
