@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable
 
 from reportqa.evidence import Evidence, gather
 from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft, refuse
@@ -28,6 +29,7 @@ from reportqa.retrieve import HybridSearcher, Passage, bigrams
 
 CITE = re.compile(r"\s*\[(\d+)\]")
 
+FALLBACK_NOTE = "大模型暂时不可用，已改用摘录式回答"
 LLM_PASSAGES = 8  # what fits a small model's context with room to answer
 ATTRIBUTION_OVERLAP = 2 / 3  # share of the character pairs an uncited sentence adds to the question one passage must hold
 
@@ -224,24 +226,31 @@ def write_extractive(searcher: HybridSearcher, evidence: Evidence) -> Answer:
     return _finish(searcher, evidence, draft, passages, len(passages), "extractive")
 
 
-def write_with_llm(searcher: HybridSearcher, llm: Runnable, evidence: Evidence) -> Answer:
-    """The LLM writes from the numbered passages under the question's constraints; which-questions and
-    questions the corpus cannot answer are written without it, from the full scan and the reason."""
-    if evidence.refusal or evidence.which is not None:
-        return write_extractive(searcher, evidence)
+def llm_drafts(llm: Runnable, evidence: Evidence) -> Iterator[str]:
+    """The LLM's draft from the numbered passages under the question's constraints, growing as it streams."""
     shown = evidence.passages[:LLM_PASSAGES]
     context = "\n".join(label(n, p) for n, p in enumerate(shown, 1))
     chain = PROMPT | llm | StrOutputParser()
-    draft = chain.invoke({"context": context, "question": evidence.question, "scope": scope_note(evidence.understanding)})
-    return _finish(searcher, evidence, draft, evidence.passages, LLM_PASSAGES, "llm")
+    draft = ""
+    for piece in chain.stream({"context": context, "question": evidence.question, "scope": scope_note(evidence.understanding)}):
+        draft += piece
+        yield draft
 
 
-def answer_chain(searcher: HybridSearcher, llm: Runnable | None = None, filters: dict | None = None, k: int = 10) -> Runnable:
-    """question → gather (understand, narrow, rank) → write (LLM, or extractive without one) → verify → Answer."""
-    retrieve = RunnableLambda(lambda question: gather(searcher, question, filters, k))
-    if llm is None:
-        return retrieve | RunnableLambda(lambda evidence: write_extractive(searcher, evidence))
-    return retrieve | RunnableLambda(lambda evidence: write_with_llm(searcher, llm, evidence))
+def write(searcher: HybridSearcher, llm: Runnable | None, evidence: Evidence) -> Iterator[str | Answer]:
+    """With an LLM, its draft as it grows, then the verified Answer; without one, the extractive Answer alone.
+
+    The draft starts empty: on a CPU a small model reads the passages for a minute before its first
+    word, and a page can say meanwhile that it is at work. Which-questions and questions the corpus
+    cannot answer are written without the LLM, from the full scan and the reason."""
+    if llm is None or evidence.refusal or evidence.which is not None:
+        yield write_extractive(searcher, evidence)
+        return
+    draft = ""
+    yield draft
+    for draft in llm_drafts(llm, evidence):
+        yield draft
+    yield _finish(searcher, evidence, draft, evidence.passages, LLM_PASSAGES, "llm")
 
 
 class Answerer:
@@ -252,19 +261,34 @@ class Answerer:
         self.config = llm_config or LLMConfig()
         self.llm = guarded(chat_model(self.config), self.config)
 
-    def ask(self, question: str, filters: dict | None = None, k: int = 10) -> Answer:
-        """Raises limits.InputRejected, naming what is allowed, for a question, k or filter out of bounds."""
+    def stream(self, question: str, filters: dict | None = None, k: int = 10) -> Iterator[str | Answer]:
+        """The LLM's unverified draft as it grows (nothing with the extractive backend), then the final Answer.
+
+        question → gather (understand, narrow, rank) → write → verify. A fault midway drops the draft and
+        ends with the extractive answer, its note saying why. Raises limits.InputRejected, naming what is
+        allowed, for a question, k or filter out of bounds.
+        """
         started = time.perf_counter()
         question, filters, k = check_ask(question, filters, k, self.searcher.index)
+        evidence = gather(self.searcher, question, filters, k)
         notes = []
         try:
-            answer = answer_chain(self.searcher, self.llm, filters, k).invoke(question)
+            for item in write(self.searcher, self.llm, evidence):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
         except LLMUnavailable as unavailable:
-            notes.append(f"大模型暂时不可用，已改用摘录式回答：{unavailable}")
-            answer = answer_chain(self.searcher, None, filters, k).invoke(question)
+            notes.append(f"{FALLBACK_NOTE}：{unavailable}")
+            answer = write_extractive(self.searcher, evidence)
         unsupported_sentences = [d for d in answer.dropped if NOT_FOUND not in d]  # a refusal's own wording is no claim
         if unsupported_sentences:
             notes.append(f"核查删除了 {len(unsupported_sentences)} 句在所引资料中找不到依据的内容")
         answer.notes = notes + answer.notes
         answer.latency_ms = (time.perf_counter() - started) * 1000
+        yield answer
+
+    def ask(self, question: str, filters: dict | None = None, k: int = 10) -> Answer:
+        """The final Answer of :meth:`stream`."""
+        *_, answer = self.stream(question, filters, k)
         return answer

@@ -16,12 +16,12 @@ whichever is configured. Every failure a user can fix – server down, wrong
 URL, key rejected, package or model file missing – is raised as
 :class:`LLMUnavailable` with the fix in the message.
 
-:func:`guarded` wraps the model for the answer chain: it streams the reply,
-retries a busy or failing server (HTTP 429/5xx) a bounded number of times
-with backoff, and turns every fault of the call – refused connection,
-timeout, 4xx, 5xx, a malformed, empty or cut-off reply – into
-:class:`LLMUnavailable` naming the cause, so the chain can fall back to the
-extractive answer and say why.
+:func:`guarded` wraps the model for the answer chain: it streams the reply
+piece by piece (the app shows it as it comes), retries a busy or failing
+server (HTTP 429/5xx) a bounded number of times with backoff, and turns
+every fault of the call – refused connection, timeout, 4xx, 5xx, a
+malformed, empty or cut-off reply – into :class:`LLMUnavailable` naming the
+cause, so the chain can fall back to the extractive answer and say why.
 """
 
 from __future__ import annotations
@@ -241,31 +241,34 @@ def _wait_s(exc: BaseException, attempt: int, cfg: LLMConfig) -> float:
     return min(wait, MAX_WAIT_S)
 
 
-def _reply(model: Runnable, prompt: Any) -> str:
-    """The streamed reply's text; a reply with no end (a cut stream) or no text is a fault."""
-    message = None
-    for chunk in model.stream(prompt):
-        message = chunk if message is None else message + chunk
-    finish = (message.response_metadata or {}).get("finish_reason") if message is not None else None
-    if finish is None:
-        raise LLMUnavailable("大模型的回复中途断开（没有收到结束标记）")
-    text = message.content if isinstance(message.content, str) else ""
-    if not text.strip():
-        raise LLMUnavailable("大模型返回了空回答")
-    return text
+def reply_pieces(model: Runnable, prompt: Any, cfg: LLMConfig) -> Iterator[str]:
+    """The model's reply, piece by piece as it streams, so a page can show it while it is written.
 
-
-def ask_model(model: Runnable, prompt: Any, cfg: LLMConfig) -> str:
-    """One reply from the model, retrying HTTP 429/5xx up to cfg.retries times; every other fault
-    (and the last retryable one) raises LLMUnavailable naming the cause."""
+    HTTP 429/5xx before the first piece is retried up to cfg.retries times (nothing has been
+    shown yet, so a retry is invisible); every other fault, and any fault once text has been
+    shown, raises LLMUnavailable naming the cause. A reply with no end (a cut stream) or no
+    text is a fault too.
+    """
     attempt = 0
     while True:
+        shown = ""
         try:
-            return _reply(model, prompt)
+            finish = None
+            for chunk in model.stream(prompt):
+                finish = (chunk.response_metadata or {}).get("finish_reason") or finish
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                if piece:
+                    shown += piece
+                    yield piece
+            if finish is None:
+                raise LLMUnavailable("大模型的回复中途断开（没有收到结束标记）")
+            if not shown.strip():
+                raise LLMUnavailable("大模型返回了空回答")
+            return
         except LLMUnavailable:
             raise
         except Exception as exc:  # whatever the client raises while talking to the model is a fault of the call
-            if _status(exc) in RETRY_STATUS and attempt < cfg.retries:
+            if not shown and _status(exc) in RETRY_STATUS and attempt < cfg.retries:
                 time.sleep(_wait_s(exc, attempt, cfg))
                 attempt += 1
                 continue
@@ -275,10 +278,16 @@ def ask_model(model: Runnable, prompt: Any, cfg: LLMConfig) -> str:
 
 
 def guarded(model: Runnable | None, cfg: LLMConfig) -> Runnable | None:
-    """The model as the answer chain uses it: prompt → AIMessage, through :func:`ask_model`."""
+    """The model as the answer chain uses it: prompt → AIMessageChunks through :func:`reply_pieces`
+    (``.stream()`` gives them as they come, ``.invoke()`` the whole reply)."""
     if model is None:
         return None
-    return RunnableLambda(lambda prompt: AIMessage(content=ask_model(model, prompt, cfg)), name="guarded_llm")
+
+    def reply(prompt: Any) -> Iterator[AIMessageChunk]:
+        for piece in reply_pieces(model, prompt, cfg):
+            yield AIMessageChunk(content=piece)
+
+    return RunnableLambda(reply, name="guarded_llm")
 
 
 # --- in-process GGUF backend -------------------------------------------------

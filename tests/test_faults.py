@@ -44,6 +44,13 @@ def test_every_llm_fault_falls_back_to_extractive_naming_the_cause(searcher, ope
     assert len(openai_server.requests) == (3 if retried else 1), "5xx/429 retried twice, nothing else retried"
 
 
+def test_a_stream_cut_midway_ends_with_the_extractive_answer(searcher, openai_server):
+    openai_server.reply, openai_server.fault = TRUE_ANSWER + "同比增长很快。" * 5, "cut"
+    *drafts, answer = Answerer(searcher, _config(openai_server)).stream(QUESTION)
+    assert drafts[0] == "" and TRUE_ANSWER.startswith(drafts[1]), "the first half was shown as it came"
+    assert answer.backend == "extractive" and "94.2亿元" in answer.text and "中途断开" in answer.notes[0]
+
+
 def test_an_empty_reply_falls_back(searcher, openai_server):
     openai_server.reply = "  "
     answer = Answerer(searcher, _config(openai_server)).ask(QUESTION)

@@ -1,12 +1,10 @@
-"""The app in a real browser: Debian's chromium driven by Playwright, never a downloaded browser.
+"""The app in a real browser (see browser_app.py): every tab, as a clerk uses it.
 
-One app for the whole module: `reportqa serve` runs in a subprocess on a copy of
-the bundled corpus in a temporary folder (index, history and feedback databases
-there too), so nothing here touches the repository's corpus/ or index/. It is
-bound to 0.0.0.0, as when shared on a LAN, so writing needs a login: a user is
-made with `reportqa user add` first. The built
-index is kept in pytest's cache between runs to save the embedding time; a
-stale copy is simply rebuilt (incrementally) by `serve`.
+Two apps, each `reportqa serve` in a subprocess on its own copy of the bundled
+corpus. The main one is bound to 0.0.0.0, as when shared on a LAN, so writing
+needs a login: a user is made with `reportqa user add` first. The second
+answers with an LLM, the scripted OpenAI server in this process, slowed down
+so the page can be seen while the reply streams.
 
 Screenshots of every tab go to tests/artifacts/ (git-ignored).
 """
@@ -15,35 +13,22 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import shutil
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from llm_fixtures import free_port, stop_process
+from browser_app import ANSWER_TIMEOUT, app_env, ask, browser, make_home, open_page, serve, shot  # noqa: F401 (browser: a fixture)
+from llm_fixtures import stop_process
+from openai_server import ScriptedOpenAIServer
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--no-first-run",
-]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-START_TIMEOUT = 600  # first run builds the index (embedding on CPU)
-ANSWER_TIMEOUT = 60_000  # ms
 CHANGE_TIMEOUT = 180_000  # ms: a library change re-embeds one report and reloads
 USER, PASSWORD = "wang", "browser-test-pass"
-
-if not CHROMIUM.exists():
-    pytest.skip("Debian chromium is not installed (apt-get install chromium; see scripts/setup.sh)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 def _snapshot(corpus: Path) -> dict[str, str]:
@@ -52,80 +37,40 @@ def _snapshot(corpus: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, request):
-    home = tmp_path_factory.mktemp("reportqa_home")
-    shutil.copytree(ROOT / "corpus", home / "corpus")
-    cache = Path(request.config.cache.mkdir("reportqa_ui_index"))
-    if (cache / "index" / "manifest.json").exists():
-        shutil.copytree(cache / "index", home / "index")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
-    env.update(
-        REPORTQA_HOME=str(home), REPORTQA_FEEDBACK_DB=str(home / "feedback.sqlite3"),
-        GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", NO_PROXY="127.0.0.1,localhost",
-        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-    )
+    home = make_home(tmp_path_factory, request)
+    env = app_env(home)
     subprocess.run([sys.executable, "-m", "reportqa.cli", "user", "add", USER, "--password-stdin"],
                    input=PASSWORD + "\n", text=True, cwd=home, env=env, check=True, capture_output=True)
-    log = (home / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reportqa.cli", "serve", "--host", "0.0.0.0", "--port", str(port)],
-        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    started = time.monotonic()
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"reportqa serve exited with {process.returncode}:\n{(home / 'serve.log').read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() - started > START_TIMEOUT:
-            process.kill()
-            pytest.fail(f"reportqa serve did not start in {START_TIMEOUT} s:\n{(home / 'serve.log').read_text()[-3000:]}")
-        time.sleep(1)
-    print(f"\napp up after {time.monotonic() - started:.1f} s")
+    process, url = serve(home, env, "--host", "0.0.0.0")
+    cache = Path(request.config.cache.mkdir("reportqa_ui_index"))
     shutil.rmtree(cache / "index", ignore_errors=True)
     shutil.copytree(home / "index", cache / "index")  # before any upload changes it
     yield {"url": url, "home": home, "corpus": home / "corpus", "db": home / "feedback.sqlite3", "log": home / "serve.log",
            "history": home / "history.sqlite3"}
     stop_process(process, grace_s=15)
-    log.close()
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-def _open(browser, server, width=1400, height=1000):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(server["url"])
-    page.wait_for_selector("#rq-question textarea")
-    return context, page
+def llm_app(tmp_path_factory, request):
+    """A second app, answering with an LLM: the scripted OpenAI server (a real HTTP server in this process)."""
+    with ScriptedOpenAIServer() as llm:
+        home = make_home(tmp_path_factory, request)
+        env = app_env(home, REPORTQA_LLM="openai", REPORTQA_LLM_BASE_URL=llm.base_url, REPORTQA_LLM_MODEL=llm.model,
+                   REPORTQA_LLM_TIMEOUT="20")
+        process, url = serve(home, env)
+        yield {"url": url, "llm": llm}
+        stop_process(process, grace_s=15)
 
 
 @pytest.fixture
 def page(browser, server):
-    context, page = _open(browser, server)
+    context, page = open_page(browser, server)
     yield page
     context.close()
 
 
 def _tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
-
-
-def _shot(page, name: str, full_page: bool = True) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def _download(page, link, path: Path) -> Path:
@@ -142,15 +87,6 @@ def _download_csv(page, box: str, path: Path) -> list[dict]:
     _download(page, link, path)
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
-
-
-def _ask(page, question: str):
-    """Ask in the chat and wait for the answer; returns the last answer's message element."""
-    before = page.locator("#rq-chat .rq-answer").count()
-    page.fill("#rq-question textarea", question)
-    page.click("#rq-ask")
-    page.wait_for_function(f"document.querySelectorAll('#rq-chat .rq-answer').length > {before}", timeout=ANSWER_TIMEOUT)
-    return page.locator("#rq-chat .message-row, #rq-chat [data-testid='bot']").last
 
 
 def _in_view(page, selector: str) -> bool:
@@ -188,20 +124,20 @@ def _pick_document(page, text: str) -> None:
 
 @pytest.mark.parametrize("width, height", [(1280, 720), (1366, 768)])
 def test_first_screen_shows_title_tabs_input_and_examples(browser, server, width, height):
-    context, page = _open(browser, server, width, height)
+    context, page = open_page(browser, server, width, height)
     try:
         page.wait_for_timeout(1000)
         assert page.evaluate("window.scrollY") == 0
         for selector in (".rq-header", "button[role=tab]", "#rq-question textarea", "#rq-ask", "#rq-examples button"):
             assert _in_view(page, selector), selector
         assert "已载入 5 份报告" in page.locator(".rq-header").inner_text()
-        _shot(page, f"0_首屏_{width}x{height}", full_page=False)
+        shot(page, f"0_首屏_{width}x{height}", full_page=False)
     finally:
         context.close()
 
 
 def test_ask_which_towns_with_linked_citations_and_thumbs(page, server):
-    _ask(page, "哪个镇提到未来社区")
+    ask(page, "哪个镇提到未来社区")
     text = page.locator("#rq-chat .rq-answer").last.inner_text()
     assert "余新镇" in text and "凤桥镇" in text and "[1]" in text and "[2]" in text
     first = page.locator("#rq-chat .rq-passage").first
@@ -221,7 +157,8 @@ def test_ask_which_towns_with_linked_citations_and_thumbs(page, server):
     assert "[2]" in page.locator(f"{card_id} .rq-passage-head").inner_text()
     assert "未来社区" in page.locator(f"{card_id} mark.rq-quote").inner_text()  # the quoted sentence, marked in its passage
     assert _in_view(page, f"{card_id} mark.rq-quote")
-    _shot(page, "1_问答_引用")
+    shot(page, "1_问答_引用")
+    assert page.locator("#rq-chat button[aria-label='复制']").count() and not page.locator("#rq-chat [aria-label='Copy message']").count()
 
     page.locator("#rq-chat button[aria-label='赞'], #rq-chat button[aria-label='Like']").last.click()
     deadline = time.monotonic() + 10
@@ -240,15 +177,15 @@ def test_ask_which_towns_with_linked_citations_and_thumbs(page, server):
 def test_follow_up_history_across_reload_export_and_clear(page, tmp_path):
     from docx import Document
 
-    _ask(page, "凤桥镇2022年规上工业产值是多少")
+    ask(page, "凤桥镇2022年规上工业产值是多少")
     assert "91.7亿元" in page.locator("#rq-chat .rq-answer").last.inner_text()
-    _ask(page, "那余新镇呢？")
+    ask(page, "那余新镇呢？")
     understood = page.locator("#rq-chat .rq-understood").all_inner_texts()
     assert "追问，已补全为「余新镇2022年规上工业产值是多少？」" in understood
     assert any("余新镇" in u and "2022年" in u and "规上工业产值" in u for u in understood)
     last_sources = page.locator("#rq-chat .rq-passage-head").all_inner_texts()[-1]
     assert "余新镇" in last_sources and "凤桥镇" not in last_sources
-    _shot(page, "2_问答_追问")
+    shot(page, "2_问答_追问")
 
     word = _download(page, page.locator("#rq-chat a[href*='export/turn/'][href$='.docx']").last, tmp_path / "qa.docx")
     text = "\n".join(p.text for p in Document(str(word)).paragraphs)
@@ -259,7 +196,7 @@ def test_follow_up_history_across_reload_export_and_clear(page, tmp_path):
     page.reload()
     page.wait_for_function("document.querySelectorAll('#rq-chat .rq-answer').length == 2", timeout=20_000)
     assert "凤桥镇2022年规上工业产值是多少" in page.locator("#rq-history").inner_text()
-    _ask(page, "去年呢？")  # the follow-up chain survives the reload too
+    ask(page, "去年呢？")  # the follow-up chain survives the reload too
     assert "余新镇2021年规上工业产值是多少？" in page.locator("#rq-chat .rq-understood").all_inner_texts()[-2]
 
     page.once("dialog", lambda dialog: dialog.dismiss())
@@ -274,7 +211,7 @@ def test_follow_up_history_across_reload_export_and_clear(page, tmp_path):
 
 
 def test_open_in_document_marks_the_cited_span(page):
-    _ask(page, "哪个镇提到未来社区")
+    ask(page, "哪个镇提到未来社区")
     passage = page.locator("#rq-chat .rq-passage").nth(1)
     quoted = passage.locator("mark.rq-quote").inner_text()
     passage.locator("a.rq-open").click()
@@ -285,11 +222,11 @@ def test_open_in_document_marks_the_cited_span(page):
     assert "凤桥镇" in page.locator("#rq-doc-view h3").inner_text()
     page.wait_for_timeout(500)
     assert _in_view(page, "#rq-target mark.rq-quote")
-    _shot(page, "3_文档_定位", full_page=False)
+    shot(page, "3_文档_定位", full_page=False)
 
 
 def test_refusal_shows_related_passages(page):
-    _ask(page, "乌镇2022年接待游客多少人次？")
+    ask(page, "乌镇2022年接待游客多少人次？")
     assert "资料中未提及" in page.locator("#rq-chat .rq-answer").last.inner_text()
     assert "可能相关" in page.locator("#rq-chat").inner_text()
 
@@ -308,7 +245,7 @@ def test_search_sets_weak_matches_apart_and_exports_csv(page, tmp_path):
     rows = _download_csv(page, "#rq-search-csv", tmp_path / "result.csv")
     assert {"匹配", "相关度", "镇 / 街道", "章节", "段落", "标题"} <= set(rows[0]) and "文件" not in rows[0]
     assert {r["镇 / 街道"] for r in rows if r["匹配"] == "相关"} == {"凤桥镇", "天目山镇"}
-    _shot(page, "4_检索_弱匹配")
+    shot(page, "4_检索_弱匹配")
 
 
 def test_documents_tab_leads_with_title_and_reads_a_report(page):
@@ -321,7 +258,7 @@ def test_documents_tab_leads_with_title_and_reads_a_report(page):
     table.get_by_text("2023年嘉兴市南湖区凤桥镇政府工作报告").first.click()
     page.wait_for_function("document.querySelector('.rq-outline').innerText.includes('2022年工作回顾')")
     assert page.locator(".rq-outline a").count() >= 3
-    _shot(page, "5_文档")
+    shot(page, "5_文档")
 
 
 def test_rating_is_saved_and_export_needs_a_login(page, server, tmp_path):
@@ -382,7 +319,7 @@ def test_upload_needs_a_login_when_shared(page, server, tmp_path):
     page.click("#rq-upload")
     _status(page, "rq-upload-status", "需要登录", 20_000)
     assert _snapshot(server["corpus"]) == before
-    _shot(page, "6_文档_未登录被拒")
+    shot(page, "6_文档_未登录被拒")
 
     page.fill("#rq-login-user textarea, #rq-login-user input", USER)
     page.fill("#rq-login-password input, #rq-login-password textarea", "wrong-password")
@@ -394,7 +331,7 @@ def test_upload_needs_a_login_when_shared(page, server, tmp_path):
     assert (server["corpus"] / report.name).read_bytes() == report.read_bytes()
     page.wait_for_function("document.querySelector('.rq-header').innerText.includes('已载入 6 份报告')", timeout=20_000)
     assert "测试镇2024年工作计划" in page.locator("#rq-doc-table").inner_text()
-    _shot(page, "7_文档_登录后导入")
+    shot(page, "7_文档_登录后导入")
 
 
 def test_replaced_report_answers_with_its_new_text(page, tmp_path):
@@ -407,7 +344,7 @@ def test_replaced_report_answers_with_its_new_text(page, tmp_path):
     page.click("#rq-replace")
     _status(page, "rq-upload-status", "替换")
     _tab(page, "问答")
-    _ask(page, "测试镇萤火虫生态公园计划投入多少资金？")
+    ask(page, "测试镇萤火虫生态公园计划投入多少资金？")
     answer = page.locator("#rq-chat .rq-answer").last.inner_text()
     assert "1500万元" in answer and "1200万元" not in answer
 
@@ -421,7 +358,7 @@ def test_deleted_report_vanishes_from_answers_search_and_filters(page, browser, 
     _status(page, "rq-upload-status", "已删除")
     assert not any(p.name.startswith("测试镇") for p in server["corpus"].iterdir())
 
-    context, fresh = _open(browser, server)
+    context, fresh = open_page(browser, server)
     try:
         assert "已载入 5 份报告" in fresh.locator(".rq-header").inner_text()
         _tab(fresh, "检索 / 先例")
@@ -434,9 +371,43 @@ def test_deleted_report_vanishes_from_answers_search_and_filters(page, browser, 
         fresh.locator("#rq-search-results .rq-empty").first.wait_for(timeout=ANSWER_TIMEOUT)
         assert "测试镇" not in fresh.locator("#rq-search-results").inner_text()
         _tab(fresh, "问答")
-        _ask(fresh, "测试镇萤火虫生态公园计划投入多少资金？")
+        ask(fresh, "测试镇萤火虫生态公园计划投入多少资金？")
         answer = fresh.locator("#rq-chat .rq-answer").last.inner_text()
         assert "1500" not in answer and "资料中未提及" in answer
-        _shot(fresh, "8_删除后")
+        shot(fresh, "8_删除后")
     finally:
+        context.close()
+
+
+def test_llm_answer_streams_then_gives_way_to_the_verified_one(browser, llm_app):
+    llm = llm_app["llm"]
+    llm.reply = "余新镇2021年规上工业总产值为94.2亿元[1]。该镇还将建成月球基地，投资三百亿元。"
+    llm.chunk_delay_s = 0.4  # 4 characters a chunk: the whole reply takes about 5 s
+    llm.delay_s = 2.0  # the model reading the passages before its first word
+    context, page = open_page(browser, llm_app)
+    try:
+        page.fill("#rq-question textarea", "余新镇2021年规上工业总产值是多少？")
+        page.click("#rq-ask")
+        page.get_by_text("大模型正在阅读检索到的资料").wait_for(timeout=ANSWER_TIMEOUT)
+        draft = page.locator("#rq-chat .rq-draft")
+        page.wait_for_function("(document.querySelector('#rq-chat .rq-draft') || {}).innerText?.includes('余新镇')", timeout=ANSWER_TIMEOUT)
+        partial = draft.inner_text()
+        assert "月球" not in partial and not page.locator("#rq-chat .rq-answer").count(), "seen half-written"
+        shot(page, "9_大模型_流式作答中", full_page=False)
+        page.wait_for_function(f"document.querySelector('#rq-chat .rq-draft')?.innerText.length > {len(partial)}", timeout=10_000)
+        page.locator("#rq-chat .rq-answer").wait_for(timeout=ANSWER_TIMEOUT)
+        chat = page.locator("#rq-chat").inner_text()
+        assert not draft.count() and "94.2亿元" in page.locator("#rq-chat .rq-answer").inner_text()
+        assert "月球" not in chat and "核查删除了 1 句" in chat and "回答方式：大模型" in chat
+        assert page.locator("#rq-chat .rq-passage").count() >= 1
+        shot(page, "9_大模型_核查后")
+
+        llm.fault = "cut"  # the stream breaks off halfway: the extractive answer, saying why
+        ask(page, "余新镇2021年规上工业总产值是多少？")
+        last = page.locator("#rq-chat .rq-answer").last.inner_text()
+        notes = page.locator("#rq-chat .rq-note").all_inner_texts()
+        assert "94.2亿元" in last and not draft.count()
+        assert any("已改用摘录式回答" in n and "中途断开" in n for n in notes)
+    finally:
+        llm.fault, llm.chunk_delay_s, llm.delay_s = "", 0.0, 0.0
         context.close()

@@ -59,3 +59,41 @@ def test_cli_user_add_reads_the_password_from_stdin(tmp_path, monkeypatch, capsy
     assert main(["user", "add", "zhang", "--password-stdin", "--reading", "open"]) == 0
     assert "已保存用户 zhang" in capsys.readouterr().out
     assert load_users(tmp_path / "users.json").authenticate("zhang", "s3cret-pass") == "editor"
+
+
+def test_exports_need_the_same_login_as_reading(searcher, seed_settings, tmp_path):
+    """A real server bound to a LAN address with reading closed: an export link works only with the app's login cookie."""
+    import http.cookiejar
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from llm_fixtures import free_port
+
+    from reportqa import history
+    from reportqa.ui.server import serve
+    from reportqa.users import Users
+
+    settings = seed_settings.with_(history_db=tmp_path / "history.sqlite3", feedback_db=tmp_path / "feedback.sqlite3")
+    turn = history.Turn("问", "问", "<p>答</p>", {"question": "问", "answer": "答[1]", "passages": []})
+    history.add_turn(settings.history_db, "client", "conversation", turn)
+    users_file = tmp_path / "users.json"
+    add_user(users_file, "wang", "password-1", reading="login")
+    port = free_port()
+    server = serve(settings, "0.0.0.0", port, searcher, Access(True, load_users(users_file)), block=False)
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for path in (f"/export/turn/{turn.id}.md", f"/export/conversation/{turn.id}.docx", "/export/turn/nonexistent.md"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                browser.open(base + path, timeout=10)
+            assert refused.value.code == 401, path
+        login = urllib.parse.urlencode({"username": "wang", "password": "password-1"}).encode()
+        browser.open(base + "/login", login, timeout=10)
+        with browser.open(base + f"/export/turn/{turn.id}.md", timeout=10) as response:
+            assert "答" in response.read().decode("utf-8")
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            browser.open(base + "/export/turn/nonexistent.md", timeout=10)
+        assert missing.value.code == 404
+    finally:
+        server.should_exit = True

@@ -144,6 +144,7 @@ class AnswerCheck:
     fell_back: bool = False  # LLM unreachable, extractive answer used
     text: str = ""
     missing: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # sentences the verifier removed from the draft
 
 
 def _plain(text: str) -> str:
@@ -154,6 +155,8 @@ def _plain(text: str) -> str:
 
 def check_answer(question: GoldQuestion, answer, backend: str | None = None) -> AnswerCheck:
     """Score one reportqa.answer.Answer against its gold question."""
+    from reportqa.answer import FALLBACK_NOTE, NOT_FOUND
+
     text = _plain(answer.text)
     found = [fact for fact in question.key_facts if fact in text]
     missing = [fact for fact in question.key_facts if fact not in text]
@@ -175,9 +178,10 @@ def check_answer(question: GoldQuestion, answer, backend: str | None = None) -> 
         citation_precision=(sum(s in gold_sources for s in citations) / len(citations)) if answerable and citations else None,
         n_citations=len(citations),
         latency_ms=float(answer.latency_ms),
-        fell_back=any("大模型不可用" in note for note in getattr(answer, "notes", [])),
+        fell_back=any(note.startswith(FALLBACK_NOTE) for note in answer.notes),
         text=answer.text,
         missing=missing,
+        dropped=[d for d in answer.dropped if NOT_FOUND not in d],  # as Answerer counts them: a refusal's wording is no claim
     )
 
 

@@ -166,10 +166,30 @@ def calibration_markdown(results: EvalResults) -> str:
     return "\n".join(parts) + "\n"
 
 
+def side_by_side(results: EvalResults) -> list[str]:
+    """The backends on the same questions in one table, when more than one was run (extractive beside an LLM)."""
+    if len(results.answers) < 2:
+        return []
+    rows = []
+    for backend, checks in results.answers.items():
+        for half, row in zip(_halves(results), headline(results, backend)):
+            asked = _in(half, checks)
+            dropped = [c for c in asked if c.dropped]
+            rows.append([backend, *row, sum(c.fell_back for c in asked), f"{sum(len(c.dropped) for c in dropped)} in {len(dropped)}"])
+    return [
+        "## Backends side by side", "",
+        "The same questions through each backend; the verifier checks every backend's answer the same way. "
+        "`fell back`: answers where the LLM failed and the extractive answer was given; "
+        "`verifier dropped`: sentences removed as unsupported by the passages they cite, in how many answers.", "",
+        _table(["backend", *HEADLINE, "fell back", "verifier dropped"], rows), "",
+    ]
+
+
 def answers_markdown(results: EvalResults) -> str:
     parts = [f"# Answer evaluation — embed model `{results.embed_model}`", ""]
     if not results.answers:
         parts.append("Answers were not evaluated (--no-answers).")
+    parts += side_by_side(results)
     for backend, checks in results.answers.items():
         fallbacks = sum(c.fell_back for c in checks)
         parts += [

@@ -10,7 +10,7 @@ import gradio as gr
 from reportqa import feedback, history
 from reportqa.conversation import resolve
 from reportqa.ui.backend import Backend, form_filters
-from reportqa.ui.render import answer_html, answer_record
+from reportqa.ui.render import answer_html, answer_record, draft_html
 from reportqa.ui.style import CONFIRM_CLEAR_JS
 
 EXAMPLES = [
@@ -89,17 +89,23 @@ def build(backend: Backend, filters: dict) -> dict:
         return "", messages + [{"role": "user", "content": message}]
 
     def answer_last(messages, client_id, conversation_id, asked, records, town, year, doc_type):
+        """A generator: with an LLM, its reply shows as it streams and is then replaced by the verified answer."""
         if not messages or messages[-1]["role"] != "user":
-            return messages, conversation_id, asked, records, gr.update()
+            yield messages, conversation_id, asked, records, gr.update()
+            return
         message = messages[-1]["content"]
         message = message if isinstance(message, str) else "".join(c.get("text", "") for c in message if isinstance(c, dict))
         chosen = form_filters(town=town, year=year, doc_type=doc_type)
         try:
             turn_of = resolve(message, asked, backend.searcher.understand, chosen, backend.condenser())
-            answer = backend.ask(turn_of.question, chosen, settings.top_k)
+            for item in backend.stream(turn_of.question, chosen, settings.top_k):
+                if isinstance(item, str):
+                    yield messages + [{"role": "assistant", "content": draft_html(item)}], conversation_id, asked, records, gr.update()
+            answer = item  # the stream ends with the verified Answer
         except Exception as exc:  # never leave the clerk with a spinning box
             reply = f"<div class='rq-note'>出错了：{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</div>"
-            return messages + [{"role": "assistant", "content": reply}], conversation_id, asked, records, gr.update()
+            yield messages + [{"role": "assistant", "content": reply}], conversation_id, asked, records, gr.update()
+            return
         conversation_id = conversation_id or history.new_id()
         turn_id = history.new_id()
         shown = answer_html(backend.index, backend.searcher, answer, f"rq-src-{turn_id[:8]}", turn_of.note(), export_links(turn_id))
@@ -107,7 +113,7 @@ def build(backend: Backend, filters: dict) -> dict:
         history.add_turn(settings.history_db, client_id, conversation_id, history.Turn(message, turn_of.question, shown, record, turn_id))
         messages = messages + [{"role": "assistant", "content": shown}]
         records = {**records, str(len(messages) - 1): record}
-        return messages, conversation_id, asked + [turn_of.question], records, gr.update(choices=history_choices(backend, client_id), value=conversation_id)
+        yield messages, conversation_id, asked + [turn_of.question], records, gr.update(choices=history_choices(backend, client_id), value=conversation_id)
 
     def on_like(records, data: gr.LikeData):
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index

@@ -80,6 +80,11 @@ class Backend:
         self.follow_index()
         return self.answerer.ask(question, filters or None, k)
 
+    def stream(self, question: str, filters: dict | None, k: int = 10):
+        """The LLM's draft as it grows, then the final Answer (see Answerer.stream)."""
+        self.follow_index()
+        return self.answerer.stream(question, filters or None, k)
+
     def search(self, query: str, filters: dict | None, k: int, mode: str):
         """Raises limits.InputRejected for an empty query, an unknown mode or a k out of range."""
         from reportqa.evidence import search_passages

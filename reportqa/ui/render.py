@@ -170,6 +170,15 @@ def answer_html(index, searcher, answer, prefix: str, follow_note: str = "", exp
     return "".join(parts)
 
 
+def draft_html(draft: str) -> str:
+    """The LLM's reply while it streams: plain text, marked as not yet checked (the verified answer replaces it)."""
+    doing = "大模型正在作答…" if draft else "大模型正在阅读检索到的资料，稍候开始作答…"
+    return (
+        f"<div class='rq-draft'>{html.escape(draft)}<span class='rq-cursor'>▍</span></div>"
+        f"<div class='rq-meta-line'>{doing}写完后逐句核对出处，找不到依据的句子会删去</div>"
+    )
+
+
 def answer_record(answer, resolved: str) -> dict:
     """What history, export and feedback keep of an answer: its text and the passages shown with it."""
     shown = answer.related if answer.refused else [c.passage for c in answer.citations]

@@ -14,6 +14,9 @@ import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# At module level: FastAPI resolves the routes' annotations in this module's globals.
+from starlette.requests import Request
+
 STATUS_PATH = "/__reportqa_starting"
 STARTING_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>reportqa 正在启动</title>
 <style>body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:640px;margin:80px auto;color:#1f2937}
@@ -100,10 +103,25 @@ def starting_page(host: str, port: int):
         server.server_close()
 
 
-def export_routes(fastapi_app, history_db) -> None:
+def gradio_user(fastapi_app, request: Request) -> str | None:
+    """Who is logged in to the Gradio app mounted on *fastapi_app*, by the session cookie its /login set.
+
+    Gradio keeps no public hook for this: it is what gradio.routes.App's own login check reads
+    (App.cookie_id, App.tokens) in the pinned Gradio 6.31.
+    """
+    from starlette.routing import Mount
+
+    gradio_app = next(route.app for route in fastapi_app.routes if isinstance(route, Mount))
+    cookie = gradio_app.cookie_id
+    token = request.cookies.get(f"access-token-{cookie}") or request.cookies.get(f"access-token-unsecure-{cookie}")
+    return gradio_app.tokens.get(token)
+
+
+def export_routes(fastapi_app, history_db, needs_login: bool = False) -> None:
     """/export/turn/ID.docx|md and /export/conversation/ID.docx|md: one Q&A, or its whole conversation, with sources.
 
-    A turn id is 128 random bits, so a link is as private as the conversation it came from.
+    A turn id is 128 random bits, so a link is as private as the conversation it came from; when
+    reading needs a login, so do the exports (the same Gradio login, by its cookie).
     """
     from urllib.parse import quote
 
@@ -111,7 +129,9 @@ def export_routes(fastapi_app, history_db) -> None:
 
     from reportqa import export, history
 
-    def send(title: str, turns: list, fmt: str) -> Response:
+    def send(request: Request, title: str, turns: list, fmt: str) -> Response:
+        if needs_login and gradio_user(fastapi_app, request) is None:
+            raise HTTPException(401, "导出需要先登录")
         if not turns:
             raise HTTPException(404, "没有这条问答（可能已不存在）")
         if fmt == "md":
@@ -122,14 +142,14 @@ def export_routes(fastapi_app, history_db) -> None:
         return Response(data, media_type=kind, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
     @fastapi_app.get("/export/turn/{turn_id}.{fmt}")
-    def export_turn(turn_id: str, fmt: str):
+    def export_turn(request: Request, turn_id: str, fmt: str):
         title, turns = history.exportable(history_db, turn_id)
-        return send(title, turns, fmt)
+        return send(request, title, turns, fmt)
 
     @fastapi_app.get("/export/conversation/{turn_id}.{fmt}")
-    def export_conversation(turn_id: str, fmt: str):
+    def export_conversation(request: Request, turn_id: str, fmt: str):
         title, turns = history.conversation_of(history_db, turn_id)
-        return send(title, turns, fmt)
+        return send(request, title, turns, fmt)
 
 
 def serve(settings, host: str = "127.0.0.1", port: int = 7860, searcher=None, access=None, block: bool = True):
@@ -140,18 +160,19 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860, searcher=None, ac
 
     from reportqa.ingest.load import MAX_BYTES
     from reportqa.ui.app import build_app
-    from reportqa.ui.style import CSS, HEAD, THEME
+    from reportqa.ui.style import CSS, HEAD, I18N, THEME
     from reportqa.users import Access
 
     access = access or Access.for_host(host, settings.users_file)
     blocks = build_app(settings, searcher, access)
     blocks.queue(default_concurrency_limit=4)
     app = fastapi.FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    export_routes(app, settings.history_db)
+    export_routes(app, settings.history_db, access.reading_needs_login)
     auth = (lambda name, password: access.users.authenticate(name, password) is not None) if access.reading_needs_login else None
     app = gr.mount_gradio_app(
         app, blocks, path="", auth=auth, auth_message="reportqa：请登录后使用" if auth else None,
         theme=THEME, css=CSS, head=HEAD, ssr_mode=False, show_error=True, footer_links=["api"], max_file_size=MAX_BYTES,
+        i18n=I18N,
     )
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     if block:

@@ -14,6 +14,12 @@ THEME = gr.themes.Soft(
     font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"],
 )
 
+# Gradio's own Chinese strings lack the chat's copy button (its tooltip reads "Copy message"); the app
+# speaks Chinese whatever the browser's language, so English is overridden too.
+I18N = gr.I18n(**{
+    locale: {"chatbot.copy_message": "复制", "chatbot.copied_message": "已复制"} for locale in ("en", "zh-CN")
+})
+
 CSS = """
 .gradio-container {padding-top: 6px !important;}
 .rq-header {font-size: 0.9rem; color: var(--body-text-color-subdued); margin: 0;}
@@ -28,6 +34,9 @@ CSS = """
 .rq-answer li {margin: 3px 0;}
 .rq-answer h4 {margin: 8px 0 2px 0; font-size: 0.95rem; color: var(--color-accent);}
 .rq-answer .rq-sec {font-size: 0.78rem; color: var(--body-text-color-subdued);}
+.rq-draft {line-height: 1.75; font-size: 1rem; white-space: pre-wrap; color: var(--body-text-color-subdued);}
+.rq-cursor {animation: rq-blink 1s steps(2) infinite;}
+@keyframes rq-blink {50% {opacity: 0;}}
 .rq-understood {font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 4px;}
 .rq-cite {color: var(--color-accent); font-weight: 600; white-space: nowrap; text-decoration: none; cursor: pointer;}
 .rq-note {margin-top: 8px; padding: 6px 10px; border-left: 3px solid #d97706; background: rgba(217,119,6,0.08); font-size: 0.9rem;}
