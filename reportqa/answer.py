@@ -99,6 +99,7 @@ CONTENT_FLAGS = ("n", "v", "a", "m", "x", "eng", "i", "j", "l", "s", "t", "z")  
 SUPPORTED_SHARE = 0.8  # share of a sentence's content words its passages (or the question) must hold; eval/reports/verifier.md
 CLAUSE_SHARE = 0.5  # … and of each clause's
 CLAUSE_BREAK = re.compile(r"[，；：,;:]")
+LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.、．)）]|[-*•])\s*")  # 「1. 开展……」: the writer's numbering, not a figure
 
 
 def support_text(passage: Passage) -> str:
@@ -127,6 +128,7 @@ def unsupported(searcher: HybridSearcher, body: str, support: str, question: str
     """What the support text fails to hold of a sentence: any number or named term; its content words
     when fewer than SUPPORTED_SHARE of them occur (a paraphrase may reword a little, not invent); or
     a clause most of whose content words are absent (a true sentence with an invented clause appended)."""
+    body = LIST_MARKER.sub("", body, count=1)
     missing = [n for n in NUMBER.findall(body) if n not in support]
     missing += [t for t in _dictionary_terms(searcher, body) if t not in support and t not in question]
     clauses = [[w for w in content_words(searcher, c) if w not in question] for c in CLAUSE_BREAK.split(body)]

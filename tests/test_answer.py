@@ -47,6 +47,15 @@ def test_verifier_removes_fabricated_citation_and_unsupported_number(searcher):
     assert order == [1] and dropped == ["余新镇GDP达到300亿元[1]。"]
 
 
+def test_verifier_does_not_read_a_list_number_as_a_figure(searcher):
+    from reportqa.answer import support_text
+
+    passages = searcher.search("余新镇规上工业总产值", {"town": "余新镇"}, k=3)
+    number = next(str(n) for n in range(99, 9, -1) if str(n) not in support_text(passages[0]))
+    text, _, dropped = verify(searcher, "余新镇规上工业总产值是多少", f"{number}. 余新镇规上工业总产值94.2亿元[1]。", passages)
+    assert "94.2亿元" in text and not dropped
+
+
 def test_verifier_attributes_an_uncited_sentence_to_the_passage_holding_it(searcher):
     passages = searcher.search("余新镇规上工业总产值", {"town": "余新镇"}, k=3)
     draft = "余新镇全年预计完成规上工业总产值94.2亿元。余新镇规上工业总产值达到300亿元。具体如下："
