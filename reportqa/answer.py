@@ -150,11 +150,15 @@ def attribute(body: str, passages: list[Passage], question: str = "") -> int | N
     Small local models answer from the passages but often leave out the [n]; the verifier
     then checks the sentence against this passage as if the model had cited it. Only what the
     sentence adds to the question counts (蒋婷婷 in 「余新镇党委书记是蒋婷婷」): the words it
-    repeats from the question say nothing about its source.
+    repeats from the question say nothing about its source. A bare answer too short to weigh
+    (「刘青。」) belongs to the first passage that holds it word for word.
     """
     pairs = _pairs(body) - _pairs(question)
-    if len(pairs) < 2 or not passages or NOT_FOUND in body:
+    if not pairs or not passages or NOT_FOUND in body:
         return None
+    if len(pairs) == 1:
+        word = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z.%]", "", body)
+        return next((n for n, p in enumerate(passages, 1) if word in support_text(p)), None)
     held = [len(pairs & _pairs(support_text(p))) / len(pairs) for p in passages]
     best = max(range(len(held)), key=held.__getitem__)
     return best + 1 if held[best] >= ATTRIBUTION_OVERLAP else None

@@ -143,6 +143,10 @@ def test_attribution_counts_only_what_a_sentence_adds_to_the_question(searcher):
     passages = searcher.search("余新镇党委书记是谁？", k=5)
     assert attribute("余新镇党委书记是蒋婷婷。", passages, "余新镇党委书记是谁？")
     assert attribute("余新镇党委书记是张国栋。", passages, "余新镇党委书记是谁？") is None
+    word = "婷婷"  # a bare two-character answer: one character pair, too little to weigh by overlap
+    holding = next(n for n, p in enumerate(passages, 1) if word in p.chunk.text)
+    assert attribute(f"{word}。", passages, "余新镇有什么项目？") == holding
+    assert attribute("鑫淼。", passages, "余新镇有什么项目？") is None
 
 
 def test_a_run_in_heading_stands_for_its_whole_paragraph(searcher):
