@@ -13,7 +13,8 @@ peak memory is its own.
   (`make_faiss`, `HybridSearcher.dense_scores` / `bm25_scores`, bm25s as store.py
   builds it) against exact FlatIP as the baseline in the same run: build time,
   single-query latency, recall@10, filtered search, BM25 build and scoring, and
-  the which-towns scan (`towns.term_mentions`) over the seed chunks' texts.
+  the which-question scan (`which.mention_in` over every document, as
+  `which.find_documents` does) over reports built from the seed chunks' texts.
 
 Embedding throughput is measured on its own by eval/bench_embed.py. Timings are
 wall and process-CPU time; on a shared machine compare CPU times and ratios.
@@ -78,7 +79,7 @@ def seed_stage() -> dict:
     from reportqa.evaluation import load_gold
     from reportqa.retrieve import CANDIDATES, HybridSearcher
     from reportqa.store import build_index, load_index
-    from reportqa.towns import head_noun, key_term
+    from reportqa.which import content_words, head_noun, which_term
 
     gold = load_gold(ROOT / "eval" / "gold.jsonl")
     questions = [q.question for q in gold]
@@ -104,8 +105,8 @@ def seed_stage() -> dict:
         "questions": [index.tokenizer.tokens(q) for q in questions],
         "texts": [c.text for c in index.chunks],
         "which": [
-            {"term": term, "head": head_noun(searcher, term), "tokens": index.tokenizer.tokens(term)}
-            for term in (key_term(q.question, [d.text for d in index.documents.values()]) for q in gold if q.type == "which_towns")
+            {"term": term, "head": head_noun(searcher, term), "words": content_words(searcher, term)}
+            for term in (which_term(searcher.understand(q.question), searcher) for q in gold if q.type == "which")
         ],
     }
     (CACHE / "seed.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
@@ -153,7 +154,7 @@ def scale_stage(n: int, hnsw: bool) -> dict:
 
     from reportqa.retrieve import CANDIDATES, HybridSearcher
     from reportqa.store import make_faiss
-    from reportqa.towns import term_mentions
+    from reportqa.which import mention_in
 
     arrays, material = np.load(CACHE / "seed.npz"), json.loads((CACHE / "seed.json").read_text(encoding="utf-8"))
     rng = np.random.default_rng(SEED)
@@ -194,8 +195,9 @@ def scale_stage(n: int, hnsw: bool) -> dict:
         _, load_wall, _ = timed(bm25s.BM25.load, Path(tmp) / "bm25", show_progress=False)
     lexical = HybridSearcher(Arrays(bm25=bm25, tokenizer=SimpleNamespace(tokens=list), chunks=range(n)), embedder=None)
     bm25_latency = latency(lambda q: lexical.bm25_scores(q, None, CANDIDATES), material["questions"])
-    chunks = [SimpleNamespace(text=material["texts"][s], source=i // CHUNKS_PER_REPORT) for i, s in enumerate(sources.tolist())]
-    mentions = latency(lambda w: term_mentions(chunks, None, w["term"], w["head"], bm25.get_scores(w["tokens"])), material["which"])
+    texts = material["texts"]
+    documents = ["\n".join(texts[s] for s in sources[i : i + CHUNKS_PER_REPORT].tolist()) for i in range(0, n, CHUNKS_PER_REPORT)]
+    mentions = latency(lambda w: [mention_in(w["term"], w["words"], w["head"], d) for d in documents], material["which"])
     return {
         "stage": "scale", "n": n, "dense": rows, "filtered": filtered, "filtered_share": len(allowed) / n,
         "bm25": {"index_wall": index_wall, "index_cpu": index_cpu, "save_wall": save_wall, "load_wall": load_wall, "mib": disk / 2**20, "latency": bm25_latency},
@@ -293,8 +295,8 @@ def render(results: list[dict]) -> str:
             )
         lines += [
             "",
-            f"Which-towns scan (`towns.term_mentions`: verbatim term in every chunk, near-verbatim wordings in chunks sharing a word "
-            f"with it, BM25 scores included) for the which-towns gold terms, chunks grouped into "
+            f"Which-question scan (`which.mention_in` over every document: the term verbatim, reordered within a clause, its "
+            f"words in one sentence, or its head noun) for the gold which-questions' terms, chunks grouped into "
             f"reports of {CHUNKS_PER_REPORT}:",
             "",
             "| chunks | wall p50 / p95 | CPU p50 / p95 |",
