@@ -349,7 +349,7 @@ def paragraph_points(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chun
     if at < 0 or (at > 0 and chunk.text[at - 1] != "\n"):
         return []
     points, position = [], chunk.start + at
-    for part in sorted((index.chunks[i] for i in index.chunks_by_source[chunk.source]), key=lambda c: c.start):
+    for part in (index.chunks[i] for i in index.chunks_by_source[chunk.source]):
         if part.end <= position:
             continue
         if part.start > position:

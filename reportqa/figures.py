@@ -19,7 +19,8 @@ FIGURE = re.compile(rf"{ARABIC}|百分之[{CN_NUMERAL}点]+|[{CN_NUMERAL}][{CN_N
 MEASURE_WORDS = set("年元人个户家项所座条次倍亩吨岁名位%届")  # a lone Chinese digit before these is a count
 # What a 「多少」 asks for: the measure word right after it (多少名 / 几公里 / 多少万元 / 百分之几); measure
 # words are a closed class. 多少钱 is answered in 元, 多少名 in 人.
-ASKED = re.compile(r"百分之(?:几|多少)|哪一?(年)|(?:多少|(?<![哪那这近前])几)([万亿千百]?)([\u4e00-\u9fff%％]{0,2})")
+COUNTING_JI = r"(?<![哪那这近前])几"  # 几 that asks a count: 哪几 / 那几个 / 这几年 / 近几年 point, they do not count
+ASKED = re.compile(rf"百分之(?:几|多少)|哪一?(年)|(?:多少|{COUNTING_JI})([万亿千百]?)([\u4e00-\u9fff%％]{{0,2}})")
 ASKABLE_MEASURES = MEASURE_WORDS | set("枚份张台辆公米平立克斤天月套间株棵只头场批期节栋幢层部篇本美欧英港")
 SAME_MEASURE = {"钱": "元", "块": "元", "名": "人", "位": "人"}
 RATE = re.compile(r"率|增|降|减|涨|跌|升|提高|提升|比|占|百分|幅|速|成|%|％")  # a question that may be answered by a rate

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, ordinals
-from reportqa.figures import MEASURE_WORDS, amounts, unit_of
+from reportqa.figures import COUNTING_JI, MEASURE_WORDS, amounts, unit_of
 from reportqa.ingest.clean import simplified
 from reportqa.ingest.meta import DOC_TYPES
 from reportqa.lexicon import Tokenizer
@@ -29,9 +29,9 @@ WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么)(?:一|个|些|�
 MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
 PERSON = re.compile(r"谁|名字|姓名")  # 「服务站叫什么」 asks a thing's name, 「书记叫什么名字」 a person's
 YES_NO = re.compile(r"有没有|是否|有无|吗")
-# 几 asks a count before a measure word (几公里, 几项); 哪几 / 那几个 / 这几年 / 近几年 point, they do not count.
-# 哪一年 asks for a year as a figure (unless it asks which reports: see asks_which).
-FIGURE = re.compile(r"多少|多大|多高|多长|多快|多远|几成|百分之几|比例|比重|占比|增幅|增速|哪一?年|(?<![哪那这近前])几(?=[\u4e00-\u9fff%])(?![乎大])")
+# 几 asks a count before a measure word (几公里, 几项), not in 几乎 / 几大; 哪一年 asks for a year as a
+# figure (unless it asks which reports: see asks_which).
+FIGURE = re.compile(rf"多少|多大|多高|多长|多快|多远|几成|百分之几|比例|比重|占比|增幅|增速|哪一?年|{COUNTING_JI}(?=[\u4e00-\u9fff%])(?![乎大])")
 LIST = re.compile(r"怎么|怎样|如何|咋|哪些|哪几|那几|这几|些啥|些什么|包括|有什么|有啥|都有|干了|做了|搞了|讲了|说了|内容|概括|总结|归纳|介绍|措施|举措|做法|办法|路径|任务|重点|方面|亮点|成效|成绩")
 COMPARE = re.compile(r"和|与|跟|同|及|、|比|对比|相比|比较|区别|不同|差别|差异|变化|谁|哪个更|哪个多|哪个高")
 # Closed word classes that say how something is asked, not what about (jieba part-of-speech flags).
@@ -162,21 +162,17 @@ def asks_which(question: str) -> bool:
     return bool(which) or bool(MENTION.search(question) and YES_NO.search(question))
 
 
-def _kind(question: str, u: Understanding) -> str:
+def _kind(question: str, u: Understanding, over_towns: bool) -> str:
     named = len(u.place_names) + len(u.reports) + (len(u.years) if len(u.years) <= 3 else 0)
-    if asks_which(question) and not _one_report(u):
+    # 「九大报告说……是哪份文件」「二十大报告提出……哪一年实现」: with one report named, which documents
+    # or years mention it is already answered; the question asks something in it.
+    if asks_which(question) and (over_towns or len(u.reports) != 1):
         return "which"
     if named >= 2 and COMPARE.search(question):
         return "compare"
     if u.wants_figure:
         return "figure"
     return "list" if u.wants_list else "fact"
-
-
-def _one_report(u: Understanding) -> bool:
-    """「九大报告说……是哪份文件」「二十大报告提出……哪一年实现」: with one report named, which
-    documents or years mention it is already answered; the question asks something in it."""
-    return len(u.reports) == 1 and not u.which_towns
 
 
 def _item(tagged: list[tuple[str, str]], kind: str) -> str:
@@ -233,9 +229,9 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.wants_list = bool(LIST.search(question))
     u.count = stated_count(rest)
     u.yes_no = bool(YES_NO.search(question))
-    u.which_towns = bool(which_span and re.fullmatch(r"乡镇|镇街|街镇|镇|乡|街道|地方|地区|家", which_span.group(1)))
-    u.kind = _kind(question, u)
-    u.which_towns = u.which_towns and u.kind == "which"
+    over_towns = bool(which_span and re.fullmatch(r"乡镇|镇街|街镇|镇|乡|街道|地方|地区|家", which_span.group(1)))
+    u.kind = _kind(question, u, over_towns)
+    u.which_towns = over_towns and u.kind == "which"
     u.wants_person = bool(PERSON.search(question)) and u.kind in ("fact", "list")
     u.item = _item(tagged, u.kind)
     u.conflicts = conflicts(u, filters)

@@ -33,7 +33,7 @@ class SearchIndex(Protocol):
     tokenizer: Tokenizer
     chunks: Sequence[Chunk]  # by id
     documents: Mapping[str, Any]  # source → .meta and .text
-    chunks_by_source: Mapping[str, list[int]]
+    chunks_by_source: Mapping[str, list[int]]  # each report's chunks in document order
     catalog: Catalog
     towns: set[str]
     idf: Mapping[str, float]
