@@ -135,14 +135,14 @@ def about_item(sentence: str, core: dict[str, float], weights: dict[str, float])
 def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, float]) -> dict[str, float]:
     """The item's nouns, in their smallest indexed parts (工业产值 → 工业, 产值: the report may say
     工业总产值), by idf: what the sentence answering it must be about. The question's verbs and
-    adverbs (要涨, 一共, 打拼) are its own wording, not the report's."""
+    adverbs (要涨, 一共) are its own wording, not the report's, and so is a word no report uses
+    (老家 for 返乡, 涨): no clause can hold it, so it cannot mark the clause about the item."""
     tokenizer, idf = searcher.index.tokenizer, searcher.index.idf
-    top = max(idf.values(), default=1.0)
     parts = {}
     for noun in tokenizer.nouns(u.item or u.query):
         tokens = tokenizer.tokens(noun)
-        parts.update({t: idf.get(t, top) for t in tokens if not any(o != t and o in t for o in tokens)})
-    return parts or weights
+        parts.update({t: idf[t] for t in tokens if t in idf and not any(o != t and o in t for o in tokens)})
+    return parts or {t: w for t, w in weights.items() if t in idf}
 
 
 def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, float], measure: Measure) -> bool:

@@ -16,6 +16,8 @@ CN_BIG_UNITS = {"万": 10**4, "亿": 10**8}
 CN_NUMERAL = "〇零○一二三四五六七八九两十百千万亿"
 ARABIC = r"\d+(?:[ ,]\d{3})*(?:\.\d+)?"
 FIGURE = re.compile(rf"{ARABIC}|百分之[{CN_NUMERAL}点]+|[{CN_NUMERAL}][{CN_NUMERAL}点]*")
+ORDINAL = ("第", "头")  # 第二项, 头一次: a place in a row, not a quantity
+APPROXIMATE = set("上数近几")  # before a lone 十/百/千/万: 上百年 is about a hundred years
 MEASURE_WORDS = set("年元人个户家项所座条次倍亩吨岁名位%届")  # a lone Chinese digit before these is a count
 # What a 「多少」 asks for: the measure word right after it (多少名 / 几公里 / 多少万元 / 百分之几); measure
 # words are a closed class. 多少钱 is answered in 元, 多少名 in 人.
@@ -89,19 +91,22 @@ def figures(text: str) -> list[Figure]:
 
 
 def _reads_as_figure(raw: str, text: str, end: int) -> bool:
-    """A run of Chinese numerals is a figure when it is a percentage, positional (七百六十六), or a
-    count or year before a measure word (三个, 一九九七年); 「一是」「千方百计」「十分重要」 are words."""
+    """A run of Chinese numerals is a figure when it is a percentage, positional (七百六十六), a
+    count or year before a measure word (三个, 一九九七年), or a round number after 上/数/近/几 (上百年);
+    「一是」「千方百计」「十分重要」 are words."""
     if raw.startswith("百分之"):
         return True
+    if raw in CN_SMALL_UNITS or raw in CN_BIG_UNITS:  # a round number: 上百年, 数十万人, 近千家
+        return text[end - 2 : end - 1] in APPROXIMATE and text[end : end + 1] in MEASURE_WORDS | set("万亿")
     if len(raw) > 1 and any(c in raw for c in "十百千万亿点"):
         return not (raw.startswith("十分") or raw.startswith("千万"))
     return text[end : end + 1] in MEASURE_WORDS and raw[-1] in CN_DIGITS
 
 
 def amounts(text: str) -> list[Figure]:
-    """The figures that state a quantity: a year (2022年, 二〇二二年), an ordinal (第二项) or a
+    """The figures that state a quantity: a year (2022年, 二〇二二年), an ordinal (第二项, 头一次) or a
     plan's name (十四五) answers no 「多少」."""
-    return [f for f in figures(text) if not (_is_year(f, text) or text[f.start - 1 : f.start] == "第" or text[f.end : f.end + 1] == "五")]
+    return [f for f in figures(text) if not (_is_year(f, text) or text[f.start - 1 : f.start] in ORDINAL or text[f.end : f.end + 1] == "五")]
 
 
 def _is_year(figure: Figure, text: str) -> bool:

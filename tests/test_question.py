@@ -35,6 +35,7 @@ def ask(question: str, filters=None):
 @pytest.mark.parametrize("text, value", [
     ("城镇新增就业1310万人", 1310), ("增长4.8%左右", 4.8), ("１０９２０亿元", 10920),
     ("百分之二十一点七", 21.7), ("七百六十六亿四千万元", 76_640_000_000), ("从40个减少到29个", 40),
+    ("至少需要上百年时间", 100), ("吸引数十万人", 100_000), ("近千家企业", 1000),
 ])
 def test_figures_in_every_notation(text, value):
     assert figures(text) and figures(text)[0].value == pytest.approx(value)
@@ -44,6 +45,7 @@ def test_figures_in_every_notation(text, value):
 def test_chinese_numbers_and_what_is_not_a_figure():
     assert chinese_number("二〇二二") == 2022 and chinese_number("一千三百一十") == 1310
     assert not has_figure("一是加快发展，统一思想")  # list leads and words, not amounts
+    assert not has_figure("党员代表是头一次参加大会") and not has_figure("千方百计，百年大计")  # an ordinal; words
     assert stripped_figure("高新技术产业产值万元，同比增长%") and not stripped_figure("产值12万元")
 
 
