@@ -16,8 +16,9 @@ from reportqa.periods import as_year
 
 PLACE_FIELDS = ("town", "county", "city", "province")
 PLACE_SUFFIX = re.compile(r"(特别行政区|自治区|自治州|自治县|街道|镇|乡|区|县|市|省)$")
-# 「第九次全国代表大会」「十五大」「第三届人民代表大会」: a numbered congress in a title.
-ORDINAL = re.compile(r"第?([一二三四五六七八九十百]+)(?:次|届)[^，。、]{0,8}?(?:代表大会|党代会|人代会)|([一二三四五六七八九十百]+)大(?![会学家小量多])")
+# 「第九次全国代表大会」「十五大」「第三届人民代表大会」: a numbered congress in a title; 「下一次党代会」
+# and 「这一届」 point at one, they do not number it.
+ORDINAL = re.compile(r"(?<![上下前后这那每同])第?([一二三四五六七八九十百]+)(?:次|届)[^，。、]{0,8}?(?:代表大会|党代会|人代会)|([一二三四五六七八九十百]+)大(?![会学家小量多])")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,15 @@ class Catalog:
             for n in ordinals(report.title):
                 found.setdefault(n, []).append(report.source)
         return found
+
+    def neighbour(self, source: str, step: int) -> str | None:
+        """The report before (-1) or after (+1) this one in its series: the same places and kind of
+        document, ordered by year (十九大 → 二十大; 凤桥镇 2022 report → its 2023 report)."""
+        report = self.reports[source]
+        key = lambda r: (*(getattr(r, f) for f in PLACE_FIELDS), r.doc_type)  # noqa: E731
+        series = sorted((r for r in self.reports.values() if key(r) == key(report) and r.year), key=lambda r: (r.year, r.source))
+        at = next((i for i, r in enumerate(series) if r.source == source), None)
+        return series[at + step].source if at is not None and 0 <= at + step < len(series) else None
 
     def in_scope(self, filters: Mapping[str, list[str]] | None) -> list[Report]:
         """The reports passing metadata filters (field → allowed values; "source" names reports)."""

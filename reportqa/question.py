@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, ordinals
+from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, Report, ordinals
 from reportqa.figures import COUNTING_JI, MEASURE_WORDS, amounts, unit_of
 from reportqa.ingest.clean import simplified
 from reportqa.ingest.meta import DOC_TYPES
@@ -27,6 +27,8 @@ PLACE_NOUNS = "乡镇|镇街|街镇|镇|乡|街道|地方|地区|区县|县区|�
 DOCUMENT_NOUNS = "报告|材料|文件|文档|资料|份|篇|次|届|年份|年|党代会|大会"
 WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么)(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
 MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
+# 「十九大的下一届」「2012年党代会的上一届报告」: the report next to the one named, in its series.
+NEIGHBOUR = re.compile(r"(?:之后|以后|之前|以前)?的?(下|上|前|后)一(?:届|次|份|年)")
 PERSON = re.compile(r"谁|名字|姓名")  # 「服务站叫什么」 asks a thing's name, 「书记叫什么名字」 a person's
 YES_NO = re.compile(r"有没有|是否|有无|吗")
 # 几 asks a count before a measure word (几公里, 几项), not in 几乎 / 几大; 哪一年 asks for a year as a
@@ -50,6 +52,7 @@ class Understanding:
     unknown_places: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)  # sources named by title (十五大 → cpc15.txt)
     reports_label: list[str] = field(default_factory=list)  # those reports as users know them
+    missing_reports: list[str] = field(default_factory=list)  # 「十六大的下一届」 where the corpus ends
     years: list[int] = field(default_factory=list)
     year_words: list[str] = field(default_factory=list)  # as written: 去年, 十四五
     doc_types: list[str] = field(default_factory=list)
@@ -153,6 +156,23 @@ def stated_count(text: str) -> int:
     return int(max(counts, default=0))
 
 
+def _neighbours(u: Understanding, rest: str, catalog: Catalog, scope: list[Report]) -> str:
+    """「十九大的下一届」: the named report (by its number, or as the one report of a named year)
+    is replaced by its neighbour in the series, and the named year by the neighbour's."""
+    shift = NEIGHBOUR.search(rest)
+    if not shift:
+        return rest
+    of_year = [r.source for r in scope if r.year in u.years]
+    named = u.reports or (of_year if len(of_year) == 1 else [])
+    step = 1 if shift.group(1) in "下后" else -1
+    moved = [m for m in (catalog.neighbour(source, step) for source in named) if m]
+    if named:
+        u.years = [y for y in u.years if y not in {catalog.reports[s].year for s in named}]
+        u.missing_reports = [f"{catalog.reports[s].label()}{shift.group(0)}" for s in named if not catalog.neighbour(s, step)]
+        u.reports = moved
+    return rest[: shift.start()] + "＿" * len(shift.group(0)) + rest[shift.end() :]
+
+
 def asks_which(question: str) -> bool:
     """An interrogative over places or documents plus a term; 「哪一年实现」 asks for a year, not
     for the reports of which years, unless it speaks of mentioning or of reports."""
@@ -206,10 +226,11 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.places = _narrowest(all_places)
     u.doc_types, u.unknown_doc_types = _doc_types(question, catalog)
     u.reports = sorted({s for n in ordinals(question) for s in catalog.by_ordinal.get(n, [])})
-    u.reports_label = [catalog.reports[s].label() for s in u.reports]
     scope = catalog.in_scope(u.filters(filters))
     reference = catalog.newest_year(scope) or catalog.newest_year(catalog.reports.values())
     u.years = sorted(years_in(rest, reference))
+    rest = _neighbours(u, rest, catalog, scope)
+    u.reports_label = [catalog.reports[s].label() for s in u.reports]
     for pattern in (RANGE, ABSOLUTE, RELATIVE_WORDS, SPAN_WORDS, PLAN, ORDINAL):
         rest, words = _blank(pattern, rest)
         u.year_words += [w for w in words if w and pattern is not ORDINAL]

@@ -90,6 +90,21 @@ def test_catalog_labels_issuers_and_congress_ordinals():
     assert "1997年" in CATALOG.reports["d.txt"].label()
     assert ordinals("十五大报告提出") == {15} and ordinals("第十六次全国代表大会") == {16}
     assert CATALOG.by_ordinal[15] == ["d.txt"]
+    assert ordinals("十九大的下一届党代会") == {19}  # 「下一届」 points at a congress, it does not number one
+
+
+@pytest.mark.parametrize("question, reports, years", [
+    ("十五大的下一届报告提出了什么", ["e.txt"], []), ("十六大之前的上一次报告讲了什么", ["d.txt"], []),
+    ("2002年党代会的上一届报告里，1996年的情况", ["d.txt"], [1996]),
+])
+def test_the_report_next_to_the_one_named(question, reports, years):
+    u = ask(question)
+    assert u.reports == reports and u.years == years and "一届" not in u.item and not u.missing_reports
+
+
+def test_a_report_past_the_end_of_its_series_is_missing():
+    u = ask("十六大的下一届报告说了什么")
+    assert u.reports == [] and u.missing_reports and "十六大" in u.missing_reports[0]
 
 
 # ---------------------------------------------------------------- understanding
