@@ -18,6 +18,7 @@ from reportqa.store import years_of
 from reportqa.which import WhichAnswer, evidence_first, find_documents
 
 MIN_PASSAGES = 10
+SIDE_PASSAGES = 3  # a comparison's passages per side
 
 
 @dataclass
@@ -64,14 +65,31 @@ def ranked(searcher: HybridSearcher, u: Understanding, filters: dict, given: dic
     scope is filled up from the user's own filters, ranked after."""
     want = max(k, MIN_PASSAGES)
     passages = searcher.search(u.query, filters, CANDIDATES if u.years else want, mode, vector)
+    if u.kind == "compare":
+        return _numbered(by_side(searcher, u, filters, mode) + passages)[:want]
     if u.years:
         years = set(u.years)
         passages = sorted(passages, key=lambda p: year_tier(searcher, p, years))[:want]
     if len(passages) < want and filters != (given or {}):
         passages += without(searcher.search(u.query, given, want, mode, vector), passages)[: want - len(passages)]
-    for rank, passage in enumerate(passages, 1):
+    return _numbered(passages)
+
+
+def by_side(searcher: HybridSearcher, u: Understanding, filters: dict, mode: str) -> list[Passage]:
+    """A comparison's sides, each searched on its own for the item alone (the other side's name
+    would pull its passages in), taken in turn: every side is in the evidence, best first."""
+    query = u.item or u.query
+    vector = searcher.embed(query)
+    found = [searcher.search(query, {**filters, **side}, SIDE_PASSAGES, mode, vector) for _, side in u.sides()]
+    turns = [side[i] for i in range(SIDE_PASSAGES) for side in found if i < len(side)]
+    return [p for i, p in enumerate(turns) if p.chunk.id not in {q.chunk.id for q in turns[:i]}]
+
+
+def _numbered(passages: list[Passage]) -> list[Passage]:
+    unique = [p for i, p in enumerate(passages) if p.chunk.id not in {q.chunk.id for q in passages[:i]}]
+    for rank, passage in enumerate(unique, 1):
         passage.rank = rank
-    return passages
+    return unique
 
 
 def gather(searcher: HybridSearcher, question: str, filters: dict | None = None, k: int = 10, mode: str = "hybrid") -> Evidence:

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportqa.evidence import Evidence
+from reportqa.evidence import SIDE_PASSAGES, Evidence
 from reportqa.figures import Measure, asked_measure, has_figure, stripped_figure
 from reportqa.ingest import Chunk
 from reportqa.question import Understanding
-from reportqa.retrieve import HybridSearcher, Passage, bigrams
+from reportqa.retrieve import HybridSearcher, Passage, bigrams, matches
 from reportqa.which import WhichAnswer
 
 NOT_FOUND = "资料中未提及"
@@ -380,29 +380,15 @@ def enumerated(chunk: Chunk) -> list[tuple[str, Chunk]]:
 
 
 def compare_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[str, list[Passage]]:
-    """Every side the question names (places, reports or years), each searched on its own for the
-    item alone (the other side's name would pull its passages in) and answered with its best
-    sentences under its label."""
-    u: Understanding = evidence.understanding
+    """Every side the question names (places, reports or years), answered under its label with
+    the best sentences of its own passages (the evidence searched each side on its own)."""
     passages = list(evidence.passages)
-    query = u.item or u.query
-    vector = searcher.embed(query)
     lines = []
-    for label, side in sides(u):
-        found = searcher.search(query, {**u.filters(), **side}, 3, query_vector=vector)
-        passages += [p for p in found if p.chunk.id not in {q.chunk.id for q in passages}]
-        pool = candidates(searcher, passages, found, reading.weights, reading.nouns, vector, reading.measure)
+    for label, side in evidence.understanding.sides():
+        own = [p for p in passages if matches({**p.chunk.meta, "source": p.chunk.source}, side)][:SIDE_PASSAGES]
+        pool = candidates(searcher, passages, own, reading.weights, reading.nouns, evidence.vector, reading.measure)
         if pool:
             lines.append(f"{label}：" + "".join(cited(c.text, c.n) for c in mmr(pool, 2, 0.9 * pool[0].score)))
         else:
             lines.append(f"{label}：{NOT_FOUND}。")
     return "\n".join(lines), passages
-
-
-def sides(u: Understanding) -> list[tuple[str, dict[str, list[str]]]]:
-    """The compared sides as filters: two places, two reports, else the years named."""
-    if len(u.place_names) >= 2:
-        return [(value, {name: [value]}) for name, values in u.places.items() for value in values]
-    if len(u.reports) >= 2:
-        return [(label, {"source": [source]}) for source, label in zip(u.reports, u.reports_label)]
-    return [(f"{year}年", {"year": [str(year)]}) for year in u.years]

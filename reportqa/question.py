@@ -38,7 +38,7 @@ LIST = re.compile(r"怎么|怎样|如何|咋|哪些|哪几|那几|这几|些啥|
 COMPARE = re.compile(r"和|与|跟|同|及|、|比|对比|相比|比较|区别|不同|差别|差异|变化|谁|哪个更|哪个多|哪个高")
 # Closed word classes that say how something is asked, not what about (jieba part-of-speech flags).
 SCAFFOLD_FLAGS = {"r", "y", "u", "uj", "ul", "uz", "ug", "uv", "ud", "p", "c", "x", "w", "e", "o", "d", "q", "f", "t"}
-SCAFFOLD_WORDS = re.compile(r"^(是|有|在|要|会|能|搞|干|讲|说|提|请问|请|一下|这个|那个|报告|材料|文件|文档|资料|说法|提法|表述|字眼|字样|词|概念|事|事情|情况)$|哪|什么|啥|咋|几|多少|怎")
+SCAFFOLD_WORDS = re.compile(r"^(是|有|在|要|会|能|搞|干|做|弄|讲|说|提|请问|请|一下|这个|那个|报告|材料|文件|文档|资料|说法|提法|表述|字眼|字样|词|概念|事|事情|情况)$|哪|什么|啥|咋|几|多少|怎")
 WORDLIKE = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 PLACE_SUFFIX_WORD = re.compile(r"^(镇|乡|街道|县|区|市|省)$")
 
@@ -87,6 +87,14 @@ class Understanding:
     def scope_label(self) -> str:
         """「按 余新镇 · 2022年 理解」: the names and years an answer kept to."""
         return "按 " + " · ".join(self.scope()) + " 理解"
+
+    def sides(self) -> list[tuple[str, dict[str, list[str]]]]:
+        """What a comparison compares, as filters: two places, two reports, else the years named."""
+        if len(self.place_names) >= 2:
+            return [(value, {name: [value]}) for name, values in self.places.items() for value in values]
+        if len(self.reports) >= 2:
+            return [(label, {"source": [source]}) for source, label in zip(self.reports, self.reports_label)]
+        return [(f"{year}年", {"year": [str(year)]}) for year in self.years]
 
     def scope(self) -> list[str]:
         parts = self.place_names + self.reports_label + [years_label(self.years)] + self.doc_types

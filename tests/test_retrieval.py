@@ -96,6 +96,12 @@ def test_which_towns_search_lists_every_town_before_the_ranking(searcher):
     assert [p.chunk.id for p in plain] == [p.chunk.id for p in searcher.search("未来社区", k=5)]
 
 
+def test_a_comparison_has_every_side_at_the_top(searcher):
+    passages = search_passages(searcher, "余新镇和天目山镇在民宿上有什么不同", k=5)
+    assert {p.chunk.meta["town"] for p in passages[:2]} == {"余新镇", "天目山镇"}
+    assert [p.rank for p in passages] == [1, 2, 3, 4, 5]
+
+
 def test_search_json_contract(searcher, seed_settings, capsys, monkeypatch):
     monkeypatch.setenv("REPORTQA_HOME", str(seed_settings.home))
     assert main(["search", "未来社区", "--json", "-k", "10"]) == 0
