@@ -76,13 +76,17 @@ def test_same_rankings_as_the_file_store(settings):
     consistent(settings.store)
     embedder = load_embedder(MODEL)
     on_files, on_pg = HybridSearcher(files, embedder), HybridSearcher(pg, embedder)
-    for query in ("未来社区建设", "垃圾分类", "高标准农田 亩", "乡村振兴 共同富裕"):
-        f_ids, f_scores = on_files.bm25_scores(query, None, 10)
-        p_ids, p_scores = on_pg.bm25_scores(query, None, 10)
-        assert [files.chunks[i].id for i in f_ids] == [pg.chunks[i].id for i in p_ids], query
-        assert np.allclose([f_scores[i] for i in f_ids], [p_scores[i] for i in p_ids], rtol=1e-4)
-        assert [p.chunk.id for p in on_files.search(query)] == [p.chunk.id for p in on_pg.search(query)]
     town = next(iter(files.towns))
+    # Long phrases too: their common words are the ones BM25 in SQL skips (MaxScore), so the skipping is exercised.
+    phrases = ("不断完善农田水利基础设施建设,力争新增高标准农田5000亩,加快推动土地集中流转和适度规模经营",
+               "对余新镇中心原有的老街进行突破性改造,对渔里传统文化进行复兴")
+    for query in ("未来社区建设", "垃圾分类", "高标准农田 亩", "乡村振兴 共同富裕", *phrases):
+        for scope, n in ((None, 10), (None, 50), ({"town": [town]}, 10)):
+            f_ids, f_scores = on_files.bm25_scores(query, on_files.allowed_ids(scope), n)
+            p_ids, p_scores = on_pg.bm25_scores(query, on_pg.allowed_ids(scope), n)
+            assert [files.chunks[i].id for i in f_ids] == [pg.chunks[i].id for i in p_ids], (query, scope, n)
+            assert np.allclose([f_scores[i] for i in f_ids], [p_scores[i] for i in p_ids], rtol=1e-4)
+        assert [p.chunk.id for p in on_files.search(query)] == [p.chunk.id for p in on_pg.search(query)]
     filtered = on_pg.search("经济发展", {"town": town}, k=5)
     assert filtered and {p.chunk.meta["town"] for p in filtered} == {town}
     assert [p.chunk.id for p in filtered] == [p.chunk.id for p in on_files.search("经济发展", {"town": town}, k=5)]

@@ -112,6 +112,7 @@ class PgIndex:
         self.chunks = PgChunks(self.pool, self.manifest.n_chunks)
         self.avgdl = int(m.get("n_tokens", 0)) / max(1, self.manifest.n_chunks)
         n = self.manifest.n_chunks
+        self.df = dict(terms)
         self.idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in terms}
 
     @cached_property
@@ -167,26 +168,46 @@ class PgIndex:
         return [i for i, _ in rows], {i: float(s) for i, s in rows}
 
     def bm25_scores(self, tokens: list[str], allowed: list[int] | None, n: int) -> tuple[list[int], dict[int, float]]:
-        """BM25 (Lucene idf, bm25s's k1 and b) summed in SQL over the postings of the query's tokens,
-        read from the primary key's index alone (it carries tf, length and report); filters are a
-        predicate on the posting's report. Reads every posting of every query token: its cost grows
-        with how common the words are (eval/reports/bench_stores.md)."""
+        """BM25 (Lucene idf, bm25s's k1 and b) in SQL, exact, without reading the common words' postings
+        when it need not (MaxScore): a chunk's share from a word is under the word's weight (tf/(tf+K) < 1),
+        so once the n best chunks found through the rarest words score above the summed weights of the
+        other words, no chunk holding only those can enter, and the other words are looked up for the
+        candidates alone. Usually one or two queries (eval/reports/bench_stores.md)."""
         scores: dict[int, float] = defaultdict(float)
         counts = {t: tokens.count(t) for t in dict.fromkeys(tokens) if t in self.idf}
         if not counts:
             return [], scores
-        in_scope = "" if allowed is None else "WHERE p.report_id = ANY(%(allowed)s)"
-        sql = f"""
-            WITH q AS (SELECT * FROM unnest(%(words)s::text[], %(weights)s::float8[]) AS q(token, weight))
-            SELECT p.chunk_id, sum(q.weight * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / %(avgdl)s))) AS score
-            FROM q JOIN postings p ON p.token = q.token {in_scope}
-            GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(n)s"""
-        params = {"words": list(counts), "weights": [self.idf[t] * c for t, c in counts.items()], "k1": BM25_K1, "b": BM25_B,
-                  "avgdl": self.avgdl or 1.0, "allowed": allowed, "n": n}
-        with self.pool.connection() as conn:
-            rows = conn.execute(sql, params).fetchall()
+        weights = {t: self.idf[t] * c for t, c in counts.items()}
+        rarest = sorted(weights, key=lambda t: (self.df[t], t))
+        essential = _enough_candidates([self.df[t] for t in rarest], n)
+        while True:
+            rows = self._bm25_query(rarest[:essential], rarest[essential:], weights, allowed, n)
+            kth = rows[n - 1][1] if len(rows) >= n else 0.0
+            needed = next(e for e in range(len(rarest) + 1) if e == len(rarest) or sum(weights[t] for t in rarest[e:]) < kth)
+            if needed <= essential:
+                break
+            essential = needed
         scores.update((i, float(s)) for i, s in rows)
         return [i for i, _ in rows], scores
+
+    def _bm25_query(self, essential: list[str], rest: list[str], weights: dict[str, float], allowed: list[int] | None,
+                    n: int) -> list[tuple[int, float]]:
+        """The n best of the chunks holding an essential word, scored on every word: the essential
+        words' postings are read whole (filtered to the scope), the rest's looked up per candidate
+        in the postings key."""
+        impact = "w.weight * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / %(avgdl)s))"
+        in_scope = "" if allowed is None else "WHERE p.report_id = ANY(%(allowed)s)"
+        others = "" if not rest else f"""+ coalesce((SELECT sum({impact}) FROM unnest(%(rest)s::text[], %(rest_w)s::float8[]) AS w(token, weight)
+                JOIN postings p ON p.token = w.token AND p.chunk_id = h.chunk_id), 0)"""
+        sql = f"""
+            WITH h AS (SELECT p.chunk_id, sum({impact}) AS score
+                       FROM unnest(%(words)s::text[], %(words_w)s::float8[]) AS w(token, weight) JOIN postings p ON p.token = w.token
+                       {in_scope} GROUP BY p.chunk_id)
+            SELECT h.chunk_id, h.score {others} AS score FROM h ORDER BY score DESC, h.chunk_id LIMIT %(n)s"""
+        params = {"words": essential, "words_w": [weights[t] for t in essential], "rest": rest, "rest_w": [weights[t] for t in rest],
+                  "k1": BM25_K1, "b": BM25_B, "avgdl": self.avgdl or 1.0, "allowed": allowed, "n": n}
+        with self.pool.connection() as conn:
+            return conn.execute(sql, params).fetchall()
 
     def vectors_of(self, ids: list[int]) -> np.ndarray:
         if not len(ids):
@@ -218,6 +239,16 @@ class PgIndex:
         if not rows:
             return [], np.zeros((0, self.manifest.dim), dtype=np.float32), np.zeros(0, dtype=np.int64)
         return [r[0] for r in rows], np.array([r[1] for r in rows], dtype=np.float32), np.array([r[2] for r in rows])
+
+
+def _enough_candidates(dfs: list[int], n: int) -> int:
+    """How many of the rarest words to start from: enough postings for n candidates, at least one word."""
+    total = 0
+    for e, df in enumerate(dfs, 1):
+        total += df
+        if total >= n:
+            return e
+    return len(dfs)
 
 
 def is_current(index: PgIndex, settings: Settings) -> bool:
