@@ -92,6 +92,10 @@ def test_same_rankings_as_the_file_store(settings):
     assert [p.chunk.id for p in filtered] == [p.chunk.id for p in on_files.search("经济发展", {"town": town}, k=5)]
     assert pg.holds("乡村振兴") and not pg.holds("这句话不在任何报告里")
     assert pg.speaks_of(None, {2023}) == files.speaks_of(None, {2023})
+    # which.respelled: one query on PostgreSQL, the same answer as the file store's scan
+    for term in ("乡村振心", "4.8万元", "(乡村振心)", "月球基地站"):
+        assert pg.respelling(term) == files.respelling(term), term
+    assert pg.respelling("乡村振心") == "乡村振兴" and pg.respelling("4.8万元") == "4.8亿元" and pg.respelling("月球基地站") == ""
 
 
 def test_incremental_update_and_delete(settings):

@@ -11,6 +11,7 @@ in searches at once; the cached metadata follows when `changed()` says so.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from reportqa.catalog import Catalog
 from reportqa.config import Settings
 from reportqa.ingest import Chunk
 from reportqa.ingest.chunk import CHUNKER_VERSION
+from reportqa.insearch import respelling_pattern
 from reportqa.lexicon import Tokenizer
 from reportqa.pgstore.build import build_pg, read_manifest, vector_literal
 from reportqa.pgstore.db import open_pool, redacted
@@ -230,6 +232,14 @@ class PgIndex:
         params = [sources] + [w for g in groups for w in g]
         with self.pool.connection() as conn:
             return dict(conn.execute(f"SELECT source, text FROM reports WHERE source = ANY(%s) AND ({conditions})", params).fetchall())
+
+    def respelling(self, term: str) -> str:
+        """As the file store's (commonest one-character variant, first seen wins a tie), in one query:
+        reports in source order as PgIndex.documents, each report's matches in order."""
+        pattern = respelling_pattern(term, lambda s: re.sub(r"(\W)", r"\\\1", s))  # a backslash quotes a non-word character
+        return self._one("SELECT coalesce((SELECT m.match[1] FROM reports r CROSS JOIN LATERAL regexp_matches(r.text, %s, 'g') "
+                         "WITH ORDINALITY AS m(match, k) GROUP BY m.match[1] "
+                         "ORDER BY count(*) DESC, min(ARRAY[r.source, lpad(m.k::text, 12, '0')]) LIMIT 1), '')", (pattern,))
 
     def sample(self, limit: int, seed: int = 0) -> tuple[list[int], np.ndarray, np.ndarray]:
         """A repeatable random sample of about limit chunks: ids, vectors and report ids."""
