@@ -16,12 +16,13 @@ copies the PostgreSQL one in SQL, and `--stage build-files N` writes N/10^5 copi
 of the same reports (renamed as the SQL copies are, new random vectors) through
 `store.write_index`, with jieba run once per distinct text.
 
-    nice python eval/bench_stores.py --uri postgresql://…/bench --sizes 100000
-    nice python eval/bench_stores.py --uri postgresql://…/bench --sizes 100000 --search-only  # time searches again
-    python eval/replicate_bench_pg.py postgresql://…/bench                       # the PostgreSQL store at 10^6
+    nice python eval/bench_stores.py --uri postgresql://…/bench100000 --sizes 100000
+    nice python eval/bench_stores.py --uri postgresql://…/bench100000 --sizes 100000 --search-only  # time searches again
+    # the 10^6 stores by repetition, the PostgreSQL one grown from a copy of the 10^5 database (bench100000)
+    psql -c 'CREATE DATABASE bench1000000 TEMPLATE bench100000' && python eval/replicate_bench_pg.py postgresql://…/bench1000000
     nice python eval/bench_stores.py --stage build-files 1000000 /tmp/reportqa-bench-stores/index-1000000 \
-        | tail -1 > /tmp/reportqa-bench-stores/build-files-1000000.json         # the file store at 10^6
-    nice python eval/bench_stores.py --uri postgresql://…/bench --sizes 100000 1000000 --search-only
+        | tail -1 > /tmp/reportqa-bench-stores/build-files-1000000.json
+    nice python eval/bench_stores.py --uri 'postgresql://…/bench{n}' --sizes 100000 1000000 --search-only
 
 Tables are printed and written to eval/reports/bench_stores.md.
 """
@@ -285,7 +286,7 @@ def render(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--uri", help="an empty database for the PostgreSQL store (it is overwritten)")
+    parser.add_argument("--uri", help="an empty database for the PostgreSQL store (it is overwritten); {n} in it is the size")
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--search-only", action="store_true", help="reuse the indexes and build figures of the last run")
     parser.add_argument("--stage", nargs="+", help=argparse.SUPPRESS)
@@ -300,7 +301,7 @@ def main() -> None:
         parser.error("--uri postgresql://… is required: an empty database for the PostgreSQL store")
     rows = []
     for n in args.sizes:
-        for store, where in (("files", str(WORK / f"index-{n}")), ("pg", args.uri)):
+        for store, where in (("files", str(WORK / f"index-{n}")), ("pg", args.uri.format(n=n))):
             saved = WORK / f"build-{store}-{n}.json"
             if not args.search_only:
                 saved.write_text(json.dumps(run_stage(f"build-{store}", str(n), where)), encoding="utf-8")

@@ -32,6 +32,7 @@ from reportqa.store import IVF_NPROBE, IndexMismatch, IndexMissing, chunk_from, 
 
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults and its Lucene formula (no k1+1 factor), so both stores score alike
 CHUNK_CACHE = 4096
+FIRST_LOOK = 20_000  # postings read to find a floor for BM25's n-th best score; a fraction of a common word's
 _POOLS: dict[str, ConnectionPool] = {}
 
 
@@ -170,46 +171,56 @@ class PgIndex:
         return [i for i, _ in rows], {i: float(s) for i, s in rows}
 
     def bm25_scores(self, tokens: list[str], allowed: list[int] | None, n: int) -> tuple[list[int], dict[int, float]]:
-        """BM25 (Lucene idf, bm25s's k1 and b) in SQL, exact, without reading the common words' postings
-        when it need not (MaxScore): a chunk's share from a word is under the word's weight (tf/(tf+K) < 1),
-        so once the n best chunks found through the rarest words score above the summed weights of the
-        other words, no chunk holding only those can enter, and the other words are looked up for the
-        candidates alone. Usually one or two queries (eval/reports/bench_stores.md)."""
+        """BM25 (Lucene idf, bm25s's k1 and b) in SQL, exact, reading the commonest words' postings only
+        for chunks that could still make the n best (MaxScore). A word adds less than its weight to a
+        chunk's score (tf/(tf+K) < 1). A first look at the rarest words' postings gives a floor the n-th
+        best score reaches; the commonest words whose weights sum to under half of it are then looked up
+        only for the chunks holding a rarer word that score at least floor minus that sum from the rarer
+        words: any other chunk scores below the floor (eval/reports/bench_stores.md)."""
         scores: dict[int, float] = defaultdict(float)
         counts = {t: tokens.count(t) for t in dict.fromkeys(tokens) if t in self.idf}
         if not counts:
             return [], scores
         weights = {t: self.idf[t] * c for t, c in counts.items()}
         rarest = sorted(weights, key=lambda t: (self.df[t], t))
-        essential = _enough_candidates([self.df[t] for t in rarest], n)
-        while True:
-            rows = self._bm25_query(rarest[:essential], rarest[essential:], weights, allowed, n)
-            kth = rows[n - 1][1] if len(rows) >= n else 0.0
-            needed = next(e for e in range(len(rarest) + 1) if e == len(rarest) or sum(weights[t] for t in rarest[e:]) < kth)
-            if needed <= essential:
-                break
-            essential = needed
+        unread = [sum(weights[t] for t in rarest[e:]) for e in range(len(rarest) + 1)]  # the most the words after the e rarest add
+        first = _first_look([self.df[t] for t in rarest])
+        floor = self._nth_score(rarest[:first], weights, allowed, n) if first < len(rarest) else 0.0
+        essential = next(e for e in range(len(rarest) + 1) if unread[e] <= floor / 2)
+        rows = self._bm25_query(rarest[:essential], rarest[essential:], weights, allowed, n, floor - unread[essential])
         scores.update((i, float(s)) for i, s in rows)
         return [i for i, _ in rows], scores
 
-    def _bm25_query(self, essential: list[str], rest: list[str], weights: dict[str, float], allowed: list[int] | None,
-                    n: int) -> list[tuple[int, float]]:
-        """The n best of the chunks holding an essential word, scored on every word: the essential
-        words' postings are read whole (filtered to the scope), the rest's looked up per candidate
-        in the postings key."""
+    def _bm25_sql(self, allowed: list[int] | None) -> tuple[str, str]:
+        """A posting's share of a chunk's score, and the chunks' scores from the postings of %(words)s."""
         impact = "w.weight * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / %(avgdl)s))"
         in_scope = "" if allowed is None else "WHERE p.report_id = ANY(%(allowed)s)"
-        others = "" if not rest else f"""+ coalesce((SELECT sum({impact}) FROM unnest(%(rest)s::text[], %(rest_w)s::float8[]) AS w(token, weight)
-                JOIN postings p ON p.token = w.token AND p.chunk_id = h.chunk_id), 0)"""
-        sql = f"""
-            WITH h AS (SELECT p.chunk_id, sum({impact}) AS score
-                       FROM unnest(%(words)s::text[], %(words_w)s::float8[]) AS w(token, weight) JOIN postings p ON p.token = w.token
-                       {in_scope} GROUP BY p.chunk_id)
-            SELECT h.chunk_id, h.score {others} AS score FROM h ORDER BY score DESC, h.chunk_id LIMIT %(n)s"""
-        params = {"words": essential, "words_w": [weights[t] for t in essential], "rest": rest, "rest_w": [weights[t] for t in rest],
-                  "k1": BM25_K1, "b": BM25_B, "avgdl": self.avgdl or 1.0, "allowed": allowed, "n": n}
+        return impact, f"""SELECT p.chunk_id, sum({impact}) AS score
+                FROM unnest(%(words)s::text[], %(words_w)s::float8[]) AS w(token, weight) JOIN postings p ON p.token = w.token
+                {in_scope} GROUP BY p.chunk_id"""
+
+    def _params(self, words: list[str], weights: dict[str, float], allowed: list[int] | None, n: int, **more) -> dict:
+        return {"words": words, "words_w": [weights[t] for t in words], "k1": BM25_K1, "b": BM25_B, "avgdl": self.avgdl or 1.0,
+                "allowed": allowed, "n": n, **more}
+
+    def _nth_score(self, words: list[str], weights: dict[str, float], allowed: list[int] | None, n: int) -> float:
+        """The n-th best score from these words alone (0 if fewer chunks hold them): n chunks score at least that."""
+        _, scored = self._bm25_sql(allowed)
         with self.pool.connection() as conn:
-            return conn.execute(sql, params).fetchall()
+            row = conn.execute(f"SELECT score FROM ({scored}) h ORDER BY score DESC LIMIT 1 OFFSET %(n)s - 1",
+                               self._params(words, weights, allowed, n)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def _bm25_query(self, essential: list[str], rest: list[str], weights: dict[str, float], allowed: list[int] | None,
+                    n: int, least: float) -> list[tuple[int, float]]:
+        """The n best of the chunks (in scope) holding an essential word that score at least `least` from
+        those words, scored on every word: the rest's postings are looked up for those chunks alone."""
+        impact, scored = self._bm25_sql(allowed)
+        others = "" if not rest else f"""+ coalesce((SELECT sum({impact}) FROM unnest(%(rest)s::text[], %(rest_w)s::float8[]) AS w(token, weight)
+                JOIN postings p ON p.token = w.token WHERE p.token = ANY(%(rest)s) AND p.chunk_id = h.chunk_id), 0)"""
+        sql = f"SELECT h.chunk_id, h.score {others} AS score FROM ({scored}) h WHERE h.score >= %(least)s ORDER BY score DESC, h.chunk_id LIMIT %(n)s"
+        with self.pool.connection() as conn:
+            return conn.execute(sql, self._params(essential, weights, allowed, n, rest=rest, rest_w=[weights[t] for t in rest], least=least)).fetchall()
 
     def vectors_of(self, ids: list[int]) -> np.ndarray:
         if not len(ids):
@@ -251,13 +262,14 @@ class PgIndex:
         return [r[0] for r in rows], np.array([r[1] for r in rows], dtype=np.float32), np.array([r[2] for r in rows])
 
 
-def _enough_candidates(dfs: list[int], n: int) -> int:
-    """How many of the rarest words to start from: enough postings for n candidates, at least one word."""
+def _first_look(dfs: list[int]) -> int:
+    """How many of the rarest words (by their document frequencies, rarest first) to find a floor from:
+    those with FIRST_LOOK postings in all, at least one."""
     total = 0
-    for e, df in enumerate(dfs, 1):
+    for e, df in enumerate(dfs):
         total += df
-        if total >= n:
-            return e
+        if total > FIRST_LOOK:
+            return max(1, e)
     return len(dfs)
 
 
