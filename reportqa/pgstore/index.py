@@ -32,7 +32,7 @@ from reportqa.store import IVF_NPROBE, IndexMismatch, IndexMissing, chunk_from, 
 
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults and its Lucene formula (no k1+1 factor), so both stores score alike
 CHUNK_CACHE = 4096
-FIRST_LOOK = 20_000  # postings read to find a floor for BM25's n-th best score; a fraction of a common word's
+FIRST_LOOK = 0.05  # postings read to find a floor for BM25's n-th best score, as a share of the chunks: a fraction of a common word's
 _POOLS: dict[str, ConnectionPool] = {}
 
 
@@ -184,7 +184,7 @@ class PgIndex:
         weights = {t: self.idf[t] * c for t, c in counts.items()}
         rarest = sorted(weights, key=lambda t: (self.df[t], t))
         unread = [sum(weights[t] for t in rarest[e:]) for e in range(len(rarest) + 1)]  # the most the words after the e rarest add
-        first = _first_look([self.df[t] for t in rarest])
+        first = _first_look([self.df[t] for t in rarest], FIRST_LOOK * self.manifest.n_chunks)
         floor = self._nth_score(rarest[:first], weights, allowed, n) if first < len(rarest) else 0.0
         essential = next(e for e in range(len(rarest) + 1) if unread[e] <= floor / 2)
         rows = self._bm25_query(rarest[:essential], rarest[essential:], weights, allowed, n, floor - unread[essential])
@@ -262,13 +262,13 @@ class PgIndex:
         return [r[0] for r in rows], np.array([r[1] for r in rows], dtype=np.float32), np.array([r[2] for r in rows])
 
 
-def _first_look(dfs: list[int]) -> int:
+def _first_look(dfs: list[int], postings: float) -> int:
     """How many of the rarest words (by their document frequencies, rarest first) to find a floor from:
-    those with FIRST_LOOK postings in all, at least one."""
+    those with that many postings in all, at least one."""
     total = 0
     for e, df in enumerate(dfs):
         total += df
-        if total > FIRST_LOOK:
+        if total > postings:
             return max(1, e)
     return len(dfs)
 
