@@ -59,13 +59,23 @@ def timed(fn, *args, **kwargs):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def latency(fn, inputs) -> dict:
-    """p50/p95 in ms of fn(x) over inputs, wall and CPU, after three warm-up calls."""
+def latency(fn, inputs, other_cpu=None) -> dict:
+    """p50/p95 in ms of fn(x) over inputs, wall and CPU, after three warm-up calls. With other_cpu (a
+    clock of another process's CPU seconds: a database server) also its CPU per call, and the sum per call."""
     for x in inputs[:3]:
         fn(x)
-    wall, cpu = zip(*(timed(fn, x)[1:] for x in inputs))
+    calls = []
+    for x in inputs:
+        before = other_cpu() if other_cpu else 0.0
+        wall, cpu = timed(fn, x)[1:]
+        calls.append((wall, cpu, other_cpu() - before if other_cpu else 0.0))
+    wall, cpu, other = (np.array(column) for column in zip(*calls))
     ms = lambda values, q: float(np.percentile(values, q) * 1000)  # noqa: E731
-    return {"p50": ms(wall, 50), "p95": ms(wall, 95), "cpu_p50": ms(cpu, 50), "cpu_p95": ms(cpu, 95)}
+    out = {"p50": ms(wall, 50), "p95": ms(wall, 95), "cpu_p50": ms(cpu, 50), "cpu_p95": ms(cpu, 95)}
+    if other_cpu:
+        out.update({"server_p50": ms(other, 50), "server_p95": ms(other, 95), "server_mean": float(other.mean() * 1000),
+                    "total_cpu_p50": ms(cpu + other, 50), "total_cpu_p95": ms(cpu + other, 95)})
+    return out
 
 
 def peak_rss_mib() -> float:

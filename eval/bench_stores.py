@@ -9,10 +9,20 @@ same chunk as the BM25 text. Both stores are written by the product's own code
 (`store.write_index`; `pgstore.build.write_report` one report a transaction, then
 `ensure_ann_index`) and searched by `HybridSearcher`. Every stage runs in its own
 interpreter, so an app process's memory is its own; the PostgreSQL server's CPU
-is read from its processes.
+is read from its processes before and after each search.
 
-    nice python eval/bench_stores.py --uri postgresql://…/bench --sizes 100000
-    nice python eval/bench_stores.py --uri postgresql://…/bench --sizes 100000 --search-only  # time searches again
+Above 10^5 chunks both stores repeat the 10^5 corpus: eval/replicate_bench_pg.py
+copies the PostgreSQL one in SQL, and `--stage build-files N` writes N/10^5 copies
+of the same reports (renamed as the SQL copies are, new random vectors) through
+`store.write_index`, with jieba run once per distinct text.
+
+    nice python eval/bench_stores.py --uri postgresql://…/bench100000 --sizes 100000
+    nice python eval/bench_stores.py --uri postgresql://…/bench100000 --sizes 100000 --search-only  # time searches again
+    # the 10^6 stores by repetition, the PostgreSQL one grown from a copy of the 10^5 database (bench100000)
+    psql -c 'CREATE DATABASE bench1000000 TEMPLATE bench100000' && python eval/replicate_bench_pg.py postgresql://…/bench1000000
+    nice python eval/bench_stores.py --stage build-files 1000000 /tmp/reportqa-bench-stores/index-1000000 \
+        | tail -1 > /tmp/reportqa-bench-stores/build-files-1000000.json
+    nice python eval/bench_stores.py --uri 'postgresql://…/bench{n}' --sizes 100000 1000000 --search-only
 
 Tables are printed and written to eval/reports/bench_stores.md.
 """
@@ -39,6 +49,7 @@ NEWS = ROOT.parent / "shared" / "corpora" / "news"
 REPORT = ROOT / "eval" / "reports" / "bench_stores.md"
 WORK = Path(tempfile.gettempdir()) / "reportqa-bench-stores"
 DIM, CHUNK_CHARS, PER_REPORT, TOWNS, QUERIES, SEED = 384, 400, 22, 60, 100, 11
+BASE = 100_000  # distinct chunks; larger sizes are copies of these
 
 
 def news_texts() -> list[str]:
@@ -89,11 +100,40 @@ def write_queries(chunks, vectors, path: Path) -> None:
 def tokenizer_for(documents):
     from reportqa.lexicon import Tokenizer, dictionary_terms
 
-    return Tokenizer(dictionary_terms((d.text for d in documents[:2000]), [d.meta["town"] for d in documents]))
+    class Remembering(Tokenizer):
+        """Tokenizes each distinct text once: the copies above BASE chunks repeat the texts."""
+
+        def tokens(self, text: str) -> list[str]:
+            if text not in self.seen:
+                self.seen[text] = super().tokens(text)
+            return self.seen[text]
+
+    tokenizer = Remembering(dictionary_terms((d.text for d in documents[:2000]), [d.meta["town"] for d in documents]))
+    tokenizer.seen = {}
+    return tokenizer
 
 
-def server_cpu_s(uri: str) -> float:
-    """CPU seconds used so far by every process of the server behind uri (on this machine)."""
+def repeated(n: int):
+    """n chunks as n/BASE copies of the BASE corpus, named as eval/replicate_bench_pg.py names its SQL
+    copies (report source.rK, same town and year), each copy with new random unit vectors."""
+    from dataclasses import replace
+
+    chunks, documents, vectors = corpus(BASE)
+    rng = np.random.default_rng(SEED + 2)
+    all_chunks, all_documents, all_vectors = list(chunks), list(documents), [vectors]
+    for r in range(1, n // BASE):
+        renamed = {d.source: f"{d.source}.r{r}" for d in documents}
+        all_documents += [replace(d, source=renamed[d.source], sha256=renamed[d.source]) for d in documents]
+        all_chunks += [replace(c, id=f"{renamed[c.source]}#{c.id.rsplit('#', 1)[1]}", source=renamed[c.source]) for c in chunks]
+        copy = rng.standard_normal((BASE, DIM), dtype=np.float32)
+        all_vectors.append(copy / np.linalg.norm(copy, axis=1, keepdims=True))
+    return all_chunks, all_documents, np.concatenate(all_vectors)
+
+
+def server_clock(uri: str):
+    """A clock of the CPU seconds used by the server behind uri (on this machine): the run time of each of
+    its processes (/proc/PID/schedstat, in ns: per-search CPU is far below the 10 ms tick of /proc/PID/stat),
+    and of those that ended (closed connections, parallel workers) from the postmaster's children times."""
     import psutil
 
     from reportqa.pgstore.db import connect
@@ -101,20 +141,27 @@ def server_cpu_s(uri: str) -> float:
     with connect(uri) as conn:
         data = conn.execute("SHOW data_directory").fetchone()[0]
     postmaster = psutil.Process(int((Path(data) / "postmaster.pid").read_text().split()[0]))
-    total = 0.0
-    for process in [postmaster, *postmaster.children()]:
-        try:
-            total += sum(process.cpu_times()[:2])
-        except psutil.NoSuchProcess:  # a backend that ended since the listing: its CPU is gone with it
-            pass
-    return total
+
+    def used() -> float:
+        total = sum(postmaster.cpu_times()[2:4])
+        for pid in [postmaster.pid, *(p.pid for p in postmaster.children())]:
+            try:
+                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+            except (FileNotFoundError, ProcessLookupError):  # ended since the listing: in the children times
+                pass
+        return total
+
+    return used
 
 
 def build_files(n: int, where: Path) -> dict:
     from reportqa.store import Manifest, write_index
 
-    chunks, documents, vectors = corpus(n)
-    write_queries(chunks, vectors, WORK / f"queries-{n}.json")
+    if n > BASE:  # the queries are the BASE ones (replicate_bench_pg.py writes them)
+        chunks, documents, vectors = repeated(n)
+    else:
+        chunks, documents, vectors = corpus(n)
+        write_queries(chunks, vectors, WORK / f"queries-{n}.json")
     shutil.rmtree(where, ignore_errors=True)
     manifest = Manifest("bench:random", DIM, "bench", CHUNK_CHARS, 0, {d.source: d.sha256 for d in documents}, n, "")
     _, wall, cpu = timed(write_index, where, manifest, chunks, documents, vectors, tokenizer_for(documents))
@@ -129,7 +176,8 @@ def build_pg(n: int, uri: str) -> dict:
     chunks, documents, vectors = corpus(n)
     tokenizer = tokenizer_for(documents)
     migrate(uri)
-    cpu0, wall, cpu = server_cpu_s(uri), time.perf_counter(), time.process_time()
+    server_cpu_s = server_clock(uri)
+    cpu0, wall, cpu = server_cpu_s(), time.perf_counter(), time.process_time()
     with connect(uri) as conn:
         conn.execute("TRUNCATE reports, chunks, postings, terms, queue RESTART IDENTITY")
         conn.execute("DROP INDEX IF EXISTS chunks_ivf")
@@ -145,7 +193,7 @@ def build_pg(n: int, uri: str) -> dict:
         ensure_ann_index(conn, DIM, lambda message: print(message, file=sys.stderr))
         conn.execute("VACUUM ANALYZE")
         size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
-        server = server_cpu_s(uri) - cpu0  # while this connection's backend is still alive to be counted
+        server = server_cpu_s() - cpu0
     return {"build_s": time.perf_counter() - wall, "build_cpu_s": time.process_time() - cpu, "server_cpu_s": server, "size_mib": size / 2**20}
 
 
@@ -169,16 +217,16 @@ def search(n: int, store: str, where: str) -> dict:
     recall = {"": [], "town": []}
     for _, vector, filters, exact in asked:
         found, _ = searcher.dense_scores(vector, searcher.allowed_ids(filters), 10)
-        recall["town" if filters else ""].append(len(exact & {id_of(i) for i in found}) / 10)
+        if exact:  # above BASE chunks no exact top 10 is computed
+            recall["town" if filters else ""].append(len(exact & {id_of(i) for i in found}) / 10)
     bm25_top = [[id_of(i) for i in searcher.bm25_scores(text, searcher.allowed_ids(filters), 10)[0]] for text, _, filters, _ in asked]
     hybrid = lambda q: searcher.search(q[0], q[2], 10, query_vector=q[1])  # noqa: E731
-    cpu0 = server_cpu_s(where) if store == "pg" else 0.0
-    timings = {"hybrid": latency(hybrid, [q for q in asked if not q[2]]), "hybrid_town": latency(hybrid, [q for q in asked if q[2]])}
-    server = (server_cpu_s(where) - cpu0) / (QUERIES + 6) if store == "pg" else 0.0  # latency() adds 3 warm-up calls a list
-    timings["dense"] = latency(lambda q: searcher.dense_scores(q[1], None, 50), asked)
-    timings["bm25"] = latency(lambda q: searcher.bm25_scores(q[0], None, 50), asked)
-    return {"open_s": open_s, "rss_mib": peak_rss_mib(), "rss_before_open_mib": before, "recall": recall["" ], "recall_town": recall["town"],
-            "latency": timings, "server_cpu_ms_per_query": server * 1000, "bm25_top": bm25_top}
+    server = server_clock(where) if store == "pg" else None
+    timings = {"hybrid": latency(hybrid, [q for q in asked if not q[2]], server), "hybrid_town": latency(hybrid, [q for q in asked if q[2]], server),
+               "dense": latency(lambda q: searcher.dense_scores(q[1], None, 50), asked, server),
+               "bm25": latency(lambda q: searcher.bm25_scores(q[0], None, 50), asked, server)}
+    return {"open_s": open_s, "rss_mib": peak_rss_mib(), "rss_before_open_mib": before, "recall": recall[""], "recall_town": recall["town"],
+            "latency": timings, "bm25_top": bm25_top}
 
 
 class SimpleSettings:
@@ -194,39 +242,51 @@ def run_stage(*args: str) -> dict:
 
 
 def render(rows: list[dict]) -> str:
-    ms = lambda r, part, key: f"{r['search']['latency'][part][key]:.1f}"  # noqa: E731
+    def ms(r: dict, part: str, key: str) -> str:
+        """A timing in ms; the file store has no server, so its app+server CPU is the app's."""
+        timing = r["search"]["latency"][part]
+        return f"{({'total_' + k: v for k, v in timing.items() if k.startswith('cpu_')} | timing).get(key, 0.0):.1f}"
+
+    def recall(values: list[float]) -> str:
+        return f"{np.mean(values):.3f}" if values else "—"
+
     lines = [
         "# Store benchmark: file index vs PostgreSQL + pgvector", "",
         "`nice python eval/bench_stores.py` on this machine (2 shared cores); news chunks, random unit vectors, "
-        f"{QUERIES} queries (half filtered to one of {TOWNS} towns). CPU is the app process's; the PostgreSQL server's "
-        "own CPU is in its column (mean per hybrid search).", "",
-        "| chunks | store | build s | build CPU s (app / server) | size MiB | open s | app RSS MiB | hybrid p50 / p95 ms wall | hybrid p50 / p95 ms CPU "
-        "| filtered hybrid p95 ms wall / CPU | dense p95 ms wall | BM25 p95 ms wall | server CPU ms / hybrid search | recall@10 / filtered |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"{QUERIES} queries (half filtered to one of {TOWNS} towns). CPU per search is measured query by query: the app "
+        "process's, the PostgreSQL server's (all its processes, read before and after each search), and their sum per "
+        "search (the file store has no server: its sum is the app's CPU). 10^6 is the 10^5 corpus ten times.", "",
+        "| chunks | store | build s | build CPU s (app / server) | size MiB | open s | app RSS MiB | hybrid p50 / p95 ms wall "
+        "| hybrid p50 / p95 ms CPU app | hybrid p50 / p95 ms CPU server | hybrid p50 / p95 ms CPU app+server "
+        "| filtered hybrid p50 / p95 ms wall | filtered hybrid p50 / p95 ms CPU app+server | dense p95 ms wall | BM25 p50 / p95 ms wall "
+        "| BM25 p95 ms CPU app+server | recall@10 / filtered |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         b, s = r["build"], r["search"]
+        pair = lambda part, key: f"{ms(r, part, key.format('50'))} / {ms(r, part, key.format('95'))}"  # noqa: E731
         lines.append(
             f"| {r['n']:,} | {r['store']} | {b['build_s']:.0f} | {b['build_cpu_s']:.0f} / {b.get('server_cpu_s', 0):.0f} | {b['size_mib']:.0f} "
-            f"| {s['open_s']:.1f} | {s['rss_mib']:.0f} | {ms(r, 'hybrid', 'p50')} / {ms(r, 'hybrid', 'p95')} | {ms(r, 'hybrid', 'cpu_p50')} / {ms(r, 'hybrid', 'cpu_p95')} "
-            f"| {ms(r, 'hybrid_town', 'p95')} / {ms(r, 'hybrid_town', 'cpu_p95')} | {ms(r, 'dense', 'p95')} | {ms(r, 'bm25', 'p95')} "
-            f"| {s['server_cpu_ms_per_query']:.1f} | {np.mean(s['recall']):.3f} / {np.mean(s['recall_town']):.3f} |")
+            f"| {s['open_s']:.1f} | {s['rss_mib']:.0f} | {pair('hybrid', 'p{}')} | {pair('hybrid', 'cpu_p{}')} | {pair('hybrid', 'server_p{}')} "
+            f"| {pair('hybrid', 'total_cpu_p{}')} | {pair('hybrid_town', 'p{}')} | {pair('hybrid_town', 'total_cpu_p{}')} | {ms(r, 'dense', 'p95')} "
+            f"| {pair('bm25', 'p{}')} | {ms(r, 'bm25', 'total_cpu_p95')} | {recall(s['recall'])} / {recall(s['recall_town'])} |")
     by = {(r["n"], r["store"]): r for r in rows}
     lines += ["", "Ratios PostgreSQL / files in the same run:", ""]
     for n in sorted({r["n"] for r in rows}):
         if (n, "files") in by and (n, "pg") in by:
             f, p = by[n, "files"], by[n, "pg"]
             ratio = lambda get: get(p) / max(get(f), 1e-9)  # noqa: E731
+            cpu = lambda r: float(ms(r, "hybrid", "total_cpu_p95"))  # noqa: E731
             same = np.mean([len(set(a) & set(b)) / max(1, len(a)) for a, b in zip(f["search"]["bm25_top"], p["search"]["bm25_top"])])
             lines.append(f"* {n:,}: BM25 top 10 shared with bm25s {same:.3f}; build ×{ratio(lambda r: r['build']['build_s']):.2f}, size ×{ratio(lambda r: r['build']['size_mib']):.2f}, "
                          f"app RSS ×{ratio(lambda r: r['search']['rss_mib']):.2f}, hybrid p95 wall ×{ratio(lambda r: r['search']['latency']['hybrid']['p95']):.2f}, "
-                         f"hybrid p95 app CPU ×{ratio(lambda r: r['search']['latency']['hybrid']['cpu_p95']):.2f}")
+                         f"hybrid p95 app CPU ×{ratio(lambda r: r['search']['latency']['hybrid']['cpu_p95']):.2f}, hybrid p95 app+server CPU ×{ratio(cpu):.2f}")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--uri", help="an empty database for the PostgreSQL store (it is overwritten)")
+    parser.add_argument("--uri", help="an empty database for the PostgreSQL store (it is overwritten); {n} in it is the size")
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--search-only", action="store_true", help="reuse the indexes and build figures of the last run")
     parser.add_argument("--stage", nargs="+", help=argparse.SUPPRESS)
@@ -241,7 +301,7 @@ def main() -> None:
         parser.error("--uri postgresql://… is required: an empty database for the PostgreSQL store")
     rows = []
     for n in args.sizes:
-        for store, where in (("files", str(WORK / f"index-{n}")), ("pg", args.uri)):
+        for store, where in (("files", str(WORK / f"index-{n}")), ("pg", args.uri.format(n=n))):
             saved = WORK / f"build-{store}-{n}.json"
             if not args.search_only:
                 saved.write_text(json.dumps(run_stage(f"build-{store}", str(n), where)), encoding="utf-8")

@@ -2,24 +2,28 @@
 
 Nine copies of every report, chunk and posting (new random unit vectors), then the indexes and statistics as
 the product builds them (`ensure_ann_index`). Writing 10^6 chunks through `write_report` takes over an hour on
-2 cores; this measures the search side at 10^6 in minutes. Then time the searches with
-`python eval/bench_stores.py --stage search-pg 1000000 URI` (queries-1000000.json: the 10^5 queries, no exact top 10).
+2 cores; this measures the search side at 10^6 in minutes. Its time, server CPU and size go to
+build-pg-1000000.json for `python eval/bench_stores.py --sizes 100000 1000000 --search-only`
+(queries-1000000.json: the 10^5 queries, no exact top 10).
 
     python eval/replicate_bench_pg.py postgresql://…/bench
 """
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_stores import WORK, server_clock  # noqa: E402
+
 from reportqa.pgstore.build import ensure_ann_index  # noqa: E402
 
 c = psycopg.connect(sys.argv[1], autocommit=True)
-t0 = time.time()
+server = server_clock(sys.argv[1])
+t0, server0 = time.time(), server()
 
 
 def step(name, sql, *params):
@@ -47,9 +51,11 @@ t = time.time()
 ensure_ann_index(c, 384, print)
 print(f"ivf: {time.time() - t:.0f}s", flush=True)
 step("vacuum", "VACUUM ANALYZE")
-print(c.execute("SELECT pg_database_size(current_database()) / 1048576.0").fetchone(), flush=True)
+size = float(c.execute("SELECT pg_database_size(current_database()) / 1048576.0").fetchone()[0])
+built = {"build_s": time.time() - t0, "build_cpu_s": time.process_time(), "server_cpu_s": server() - server0, "size_mib": size, "by": "SQL copies"}
+print(built, flush=True)
+(WORK / "build-pg-1000000.json").write_text(json.dumps(built), encoding="utf-8")
 
 # The searches at 10^6 ask the 10^5 queries; their exact top 10 is not known here, so no recall is reported.
-work = Path(tempfile.gettempdir()) / "reportqa-bench-stores"  # bench_stores.WORK
-queries = json.loads((work / "queries-100000.json").read_text(encoding="utf-8"))
-(work / "queries-1000000.json").write_text(json.dumps([{**q, "exact": []} for q in queries]), encoding="utf-8")
+queries = json.loads((WORK / "queries-100000.json").read_text(encoding="utf-8"))
+(WORK / "queries-1000000.json").write_text(json.dumps([{**q, "exact": []} for q in queries]), encoding="utf-8")

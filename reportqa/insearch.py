@@ -7,9 +7,19 @@ PostgreSQL store (reportqa.pgstore.index) answers the same ones in SQL.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Callable
+
 import numpy as np
 
 from reportqa.periods import absolute_years
+
+
+def respelling_pattern(term: str, escape: Callable[[str], str]) -> str:
+    """A regular expression for the term with any one character replaced by a Chinese character;
+    escape quotes the rest for the engine that runs it (Python's re or PostgreSQL's)."""
+    return "|".join(escape(term[:i]) + "[\u4e00-\u9fff]" + escape(term[i + 1 :]) for i in range(len(term)))
 
 
 class InMemorySearch:
@@ -56,6 +66,12 @@ class InMemorySearch:
         """Source → text of the reports among sources whose text holds every string of some group."""
         texts = {s: self.documents[s].text for s in sources}
         return {s: t for s, t in texts.items() if any(all(w in t for w in group) for group in groups)}
+
+    def respelling(self, term: str) -> str:
+        """The commonest string in the documents that differs from term in one character (first seen wins a tie)."""
+        pattern = re.compile(respelling_pattern(term, re.escape))
+        seen = Counter(m.group(0) for d in self.documents.values() for m in pattern.finditer(d.text))
+        return seen.most_common(1)[0][0] if seen else ""
 
     def sample(self, limit: int, seed: int = 0) -> tuple[list[int], np.ndarray, np.ndarray]:
         """Up to limit chunks (here all) to calibrate against: their ids, vectors and reports."""

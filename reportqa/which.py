@@ -66,11 +66,7 @@ def which_term(u: Understanding, searcher: HybridSearcher | None = None) -> str:
 def respelled(searcher: HybridSearcher, term: str) -> str:
     """The corpus's most frequent string that differs from the term in one character (翻两番 for
     a typed 翻两翻), when the term itself is in no document; "" if none."""
-    if len(term) < RESPELL_MIN_LENGTH:
-        return ""
-    pattern = re.compile("|".join(re.escape(term[:i]) + "[\u4e00-\u9fff]" + re.escape(term[i + 1 :]) for i in range(len(term))))
-    seen = Counter(m.group(0) for d in searcher.index.documents.values() for m in pattern.finditer(d.text))
-    return seen.most_common(1)[0][0] if seen else ""
+    return searcher.index.respelling(term) if len(term) >= RESPELL_MIN_LENGTH else ""
 
 
 def _trimmed(tagged: list[tuple[str, str]], strict: bool) -> str:

@@ -11,6 +11,7 @@ in searches at once; the cached metadata follows when `changed()` says so.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from reportqa.catalog import Catalog
 from reportqa.config import Settings
 from reportqa.ingest import Chunk
 from reportqa.ingest.chunk import CHUNKER_VERSION
+from reportqa.insearch import respelling_pattern
 from reportqa.lexicon import Tokenizer
 from reportqa.pgstore.build import build_pg, read_manifest, vector_literal
 from reportqa.pgstore.db import open_pool, redacted
@@ -30,6 +32,7 @@ from reportqa.store import IVF_NPROBE, IndexMismatch, IndexMissing, chunk_from, 
 
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults and its Lucene formula (no k1+1 factor), so both stores score alike
 CHUNK_CACHE = 4096
+FIRST_LOOK = 0.05  # postings read to find a floor for BM25's n-th best score, as a share of the chunks: a fraction of a common word's
 _POOLS: dict[str, ConnectionPool] = {}
 
 
@@ -112,6 +115,7 @@ class PgIndex:
         self.chunks = PgChunks(self.pool, self.manifest.n_chunks)
         self.avgdl = int(m.get("n_tokens", 0)) / max(1, self.manifest.n_chunks)
         n = self.manifest.n_chunks
+        self.df = dict(terms)
         self.idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in terms}
 
     @cached_property
@@ -167,26 +171,56 @@ class PgIndex:
         return [i for i, _ in rows], {i: float(s) for i, s in rows}
 
     def bm25_scores(self, tokens: list[str], allowed: list[int] | None, n: int) -> tuple[list[int], dict[int, float]]:
-        """BM25 (Lucene idf, bm25s's k1 and b) summed in SQL over the postings of the query's tokens,
-        read from the primary key's index alone (it carries tf, length and report); filters are a
-        predicate on the posting's report. Reads every posting of every query token: its cost grows
-        with how common the words are (eval/reports/bench_stores.md)."""
+        """BM25 (Lucene idf, bm25s's k1 and b) in SQL, exact, reading the commonest words' postings only
+        for chunks that could still make the n best (MaxScore). A word adds less than its weight to a
+        chunk's score (tf/(tf+K) < 1). A first look at the rarest words' postings gives a floor the n-th
+        best score reaches; the commonest words whose weights sum to under half of it are then looked up
+        only for the chunks holding a rarer word that score at least floor minus that sum from the rarer
+        words: any other chunk scores below the floor (eval/reports/bench_stores.md)."""
         scores: dict[int, float] = defaultdict(float)
         counts = {t: tokens.count(t) for t in dict.fromkeys(tokens) if t in self.idf}
         if not counts:
             return [], scores
-        in_scope = "" if allowed is None else "WHERE p.report_id = ANY(%(allowed)s)"
-        sql = f"""
-            WITH q AS (SELECT * FROM unnest(%(words)s::text[], %(weights)s::float8[]) AS q(token, weight))
-            SELECT p.chunk_id, sum(q.weight * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / %(avgdl)s))) AS score
-            FROM q JOIN postings p ON p.token = q.token {in_scope}
-            GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(n)s"""
-        params = {"words": list(counts), "weights": [self.idf[t] * c for t, c in counts.items()], "k1": BM25_K1, "b": BM25_B,
-                  "avgdl": self.avgdl or 1.0, "allowed": allowed, "n": n}
-        with self.pool.connection() as conn:
-            rows = conn.execute(sql, params).fetchall()
+        weights = {t: self.idf[t] * c for t, c in counts.items()}
+        rarest = sorted(weights, key=lambda t: (self.df[t], t))
+        unread = [sum(weights[t] for t in rarest[e:]) for e in range(len(rarest) + 1)]  # the most the words after the e rarest add
+        first = _first_look([self.df[t] for t in rarest], FIRST_LOOK * self.manifest.n_chunks)
+        floor = self._nth_score(rarest[:first], weights, allowed, n) if first < len(rarest) else 0.0
+        essential = next(e for e in range(len(rarest) + 1) if unread[e] <= floor / 2)
+        rows = self._bm25_query(rarest[:essential], rarest[essential:], weights, allowed, n, floor - unread[essential])
         scores.update((i, float(s)) for i, s in rows)
         return [i for i, _ in rows], scores
+
+    def _bm25_sql(self, allowed: list[int] | None) -> tuple[str, str]:
+        """A posting's share of a chunk's score, and the chunks' scores from the postings of %(words)s."""
+        impact = "w.weight * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / %(avgdl)s))"
+        in_scope = "" if allowed is None else "WHERE p.report_id = ANY(%(allowed)s)"
+        return impact, f"""SELECT p.chunk_id, sum({impact}) AS score
+                FROM unnest(%(words)s::text[], %(words_w)s::float8[]) AS w(token, weight) JOIN postings p ON p.token = w.token
+                {in_scope} GROUP BY p.chunk_id"""
+
+    def _params(self, words: list[str], weights: dict[str, float], allowed: list[int] | None, n: int, **more) -> dict:
+        return {"words": words, "words_w": [weights[t] for t in words], "k1": BM25_K1, "b": BM25_B, "avgdl": self.avgdl or 1.0,
+                "allowed": allowed, "n": n, **more}
+
+    def _nth_score(self, words: list[str], weights: dict[str, float], allowed: list[int] | None, n: int) -> float:
+        """The n-th best score from these words alone (0 if fewer chunks hold them): n chunks score at least that."""
+        _, scored = self._bm25_sql(allowed)
+        with self.pool.connection() as conn:
+            row = conn.execute(f"SELECT score FROM ({scored}) h ORDER BY score DESC LIMIT 1 OFFSET %(n)s - 1",
+                               self._params(words, weights, allowed, n)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def _bm25_query(self, essential: list[str], rest: list[str], weights: dict[str, float], allowed: list[int] | None,
+                    n: int, least: float) -> list[tuple[int, float]]:
+        """The n best of the chunks (in scope) holding an essential word that score at least `least` from
+        those words, scored on every word: the rest's postings are looked up for those chunks alone."""
+        impact, scored = self._bm25_sql(allowed)
+        others = "" if not rest else f"""+ coalesce((SELECT sum({impact}) FROM unnest(%(rest)s::text[], %(rest_w)s::float8[]) AS w(token, weight)
+                JOIN postings p ON p.token = w.token WHERE p.token = ANY(%(rest)s) AND p.chunk_id = h.chunk_id), 0)"""
+        sql = f"SELECT h.chunk_id, h.score {others} AS score FROM ({scored}) h WHERE h.score >= %(least)s ORDER BY score DESC, h.chunk_id LIMIT %(n)s"
+        with self.pool.connection() as conn:
+            return conn.execute(sql, self._params(essential, weights, allowed, n, rest=rest, rest_w=[weights[t] for t in rest], least=least)).fetchall()
 
     def vectors_of(self, ids: list[int]) -> np.ndarray:
         if not len(ids):
@@ -210,6 +244,14 @@ class PgIndex:
         with self.pool.connection() as conn:
             return dict(conn.execute(f"SELECT source, text FROM reports WHERE source = ANY(%s) AND ({conditions})", params).fetchall())
 
+    def respelling(self, term: str) -> str:
+        """As the file store's (commonest one-character variant, first seen wins a tie), in one query:
+        reports in source order as PgIndex.documents, each report's matches in order."""
+        pattern = respelling_pattern(term, lambda s: re.sub(r"(\W)", r"\\\1", s))  # a backslash quotes a non-word character
+        return self._one("SELECT coalesce((SELECT m.match[1] FROM reports r CROSS JOIN LATERAL regexp_matches(r.text, %s, 'g') "
+                         "WITH ORDINALITY AS m(match, k) GROUP BY m.match[1] "
+                         "ORDER BY count(*) DESC, min(ARRAY[r.source, lpad(m.k::text, 12, '0')]) LIMIT 1), '')", (pattern,))
+
     def sample(self, limit: int, seed: int = 0) -> tuple[list[int], np.ndarray, np.ndarray]:
         """A repeatable random sample of about limit chunks: ids, vectors and report ids."""
         percent = min(100.0, 100.0 * limit / max(1, self.manifest.n_chunks))
@@ -218,6 +260,17 @@ class PgIndex:
         if not rows:
             return [], np.zeros((0, self.manifest.dim), dtype=np.float32), np.zeros(0, dtype=np.int64)
         return [r[0] for r in rows], np.array([r[1] for r in rows], dtype=np.float32), np.array([r[2] for r in rows])
+
+
+def _first_look(dfs: list[int], postings: float) -> int:
+    """How many of the rarest words (by their document frequencies, rarest first) to find a floor from:
+    those with that many postings in all, at least one."""
+    total = 0
+    for e, df in enumerate(dfs):
+        total += df
+        if total > postings:
+            return max(1, e)
+    return len(dfs)
 
 
 def is_current(index: PgIndex, settings: Settings) -> bool:
