@@ -19,7 +19,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
 from reportqa.evidence import Evidence, gather
-from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft, refuse
+from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, SPEAKER_LABEL, extractive_draft, refuse
 from reportqa.figures import has_figure
 from reportqa.lexicon import STOPWORDS, TOKEN_OK
 from reportqa.limits import check_ask
@@ -104,10 +104,12 @@ LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.、．)）]|[-*•])\s*")  # 「1. �
 
 def support_text(passage: Passage) -> str:
     """What a citation of this passage vouches for: its text and section, and the report it is
-    from as users see it (the label line of a which-answer, 「凤桥镇 · 2023年 · 政府工作报告」)."""
+    from as users see it (the label line of a which-answer, 「凤桥镇 · 2023年 · 政府工作报告」, and
+    who speaks in it)."""
     meta = passage.chunk.meta
     fields = (str(meta.get(k) or "") for k in ("title", "town", "county", "city", "province", "year", "doc_type"))
-    return " ".join([passage.chunk.embedding_text(), passage.source_label(), *fields])
+    speaker = f"{SPEAKER_LABEL}：{meta['speaker']}" if meta.get("speaker") else ""
+    return " ".join([passage.chunk.embedding_text(), passage.source_label(), *fields, speaker])
 
 
 def _dictionary_terms(searcher: HybridSearcher, text: str) -> list[str]:

@@ -25,6 +25,7 @@ from reportqa.retrieve import HybridSearcher, Passage, bigrams, matches
 from reportqa.which import WhichAnswer
 
 NOT_FOUND = "资料中未提及"
+SPEAKER_LABEL = "讲话人 / 受访人"  # the metadata field, as the documents tab names it
 SENTENCES = re.compile(r"[^。！？；\n]+(?:[。！？；]+[”’」）]?)?(?:\s*\[\d+\])*")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SPEAKER = re.compile(r"^[\u4e00-\u9fff]{2,4}[：:]")  # 孙雷：… at the start of an answer turn
@@ -233,6 +234,8 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
         return which_draft(evidence.which, passages), passages
     if not passages:
         return refuse(), passages
+    if u.wants_person and all(len(w) < 2 for w in searcher.index.tokenizer.words(u.item)):
+        return speaker_draft(passages), passages
     reading = read(searcher, evidence)
     if reading.lacks_evidence():
         return refuse(), passages
@@ -295,6 +298,16 @@ def person_draft(searcher: HybridSearcher, u: Understanding, reading: Reading) -
             if any(not searcher.index.catalog.places.get(name) for name in names):
                 return cited(candidate.text, candidate.n)
     return refuse("相关人员的姓名")
+
+
+def speaker_draft(passages: list[Passage]) -> str:
+    """「十八大报告是谁作的」「这篇访谈是谁讲的」: a who-question about nothing but the report itself (its
+    item, past the names, is at most a one-character verb: 作, 讲) asks who speaks in it, which the
+    report's metadata records (讲话人 / 受访人), not its sentences."""
+    speaker = passages[0].chunk.meta.get("speaker")
+    if not speaker:
+        return refuse("这份材料的讲话人（资料信息中没有记录）")
+    return cited(f"{passages[0].source_label()}的{SPEAKER_LABEL}：{speaker}", 1)
 
 
 def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[str, list[Passage]]:

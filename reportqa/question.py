@@ -191,12 +191,12 @@ def asks_which(question: str) -> bool:
 
 
 def _kind(question: str, u: Understanding, over_towns: bool) -> str:
-    named = len(u.place_names) + len(u.reports) + (len(u.years) if len(u.years) <= 3 else 0)
+    sides = max(len(u.place_names), len(u.reports), len(u.years) if len(u.years) <= 3 else 0)
     # 「九大报告说……是哪份文件」「二十大报告提出……哪一年实现」: with one report named, which documents
     # or years mention it is already answered; the question asks something in it.
     if asks_which(question) and (over_towns or len(u.reports) != 1):
         return "which"
-    if named >= 2 and COMPARE.search(question):
+    if sides >= 2 and COMPARE.search(question):
         return "compare"
     if u.wants_figure:
         return "figure"

@@ -30,6 +30,13 @@ def test_number_answer_is_cited_and_true(searcher):
     assert answer.citations[0].passage.chunk.source.startswith("000_")
 
 
+def test_who_spoke_comes_from_the_reports_metadata(searcher):
+    answer = Answerer(searcher).ask("凤桥镇2023年的政府工作报告是谁作的")
+    assert "朱勤中" in answer.text and answer.citations[0].passage.chunk.source.startswith("001_")
+    assert Answerer(searcher).ask("陶堰街道的工作计划是谁写的").refused  # its metadata names no speaker
+    assert "朱勤中" not in Answerer(searcher).ask("凤桥镇的党委书记是谁").text  # a role is asked of the text
+
+
 def test_refuses_figures_the_report_lost_and_places_it_lacks(searcher):
     lost = Answerer(searcher).ask("唐坊镇高新技术产业产值是多少？")
     assert lost.refused and lost.text.startswith(NOT_FOUND) and not lost.citations

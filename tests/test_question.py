@@ -152,6 +152,7 @@ def test_kinds_of_question():
     assert ask("凤桥镇怎么发展旅游").kind == "list" and ask("凤桥今年农业上要干些啥").kind == "list"
     assert ask("凤桥镇和余新镇的未来社区有什么不同").kind == "compare"
     assert ask("凤桥镇和余新镇对未来社区的提法有啥变化").item == "未来社区"
+    assert ask("凤桥镇2022年的财政收入比上年涨了多少").kind != "compare"  # one place and one year: nothing to compare
     assert not ask("哪几个村的文化礼堂获评五星级").wants_figure and ask("哪几家企业获评省级荣誉").kind != "which"
     assert ask("凤桥镇党委书记叫什么名字").wants_person and not ask("凤桥镇成立的村级服务站叫什么").wants_person
     assert not ask("要把握的那几个“必须坚持”是什么").wants_figure and ask("要把握的那几个“必须坚持”是什么").kind == "list"
