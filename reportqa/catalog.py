@@ -53,15 +53,16 @@ class Report:
         return " · ".join(parts)
 
 
-def ordinals(text: str) -> set[int]:
-    """The numbers of the congresses a text names (「第十五次全国代表大会」 and 「十五大」 both give 15)."""
+def ordinals(text: str) -> set[tuple[int, str]]:
+    """The congresses a text names, by number and body: 「第十五次全国代表大会」 and 「十五大」 both give
+    (15, 党代会); 「第三届人民代表大会」 gives (3, 人代会), a town's people's congress, not 三大."""
     from reportqa.figures import chinese_number
 
     found = set()
-    for long, short in ORDINAL.findall(text):
-        value = chinese_number(long or short)
+    for match in ORDINAL.finditer(text):
+        value = chinese_number(match.group(1) or match.group(2))
         if value:
-            found.add(int(value))
+            found.add((int(value), "人代会" if re.search("人民代表大会|人代会", match.group(0)) else "党代会"))
     return found
 
 
@@ -96,8 +97,8 @@ class Catalog:
         return sorted({r.doc_type for r in self.reports.values() if r.doc_type})
 
     @cached_property
-    def by_ordinal(self) -> dict[int, list[str]]:
-        found: dict[int, list[str]] = {}
+    def by_ordinal(self) -> dict[tuple[int, str], list[str]]:
+        found: dict[tuple[int, str], list[str]] = {}
         for report in self.reports.values():
             for n in ordinals(report.title):
                 found.setdefault(n, []).append(report.source)

@@ -13,7 +13,7 @@ question's distinctive terms, the answer is 「资料中未提及」.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -154,13 +154,15 @@ def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, flo
 
 def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list[Passage], weights: dict[str, float], core: dict[str, float], vector, measure: Measure) -> list[Candidate]:
     """Every answering sentence of the passages, scored by terms and, for the best, by meaning;
-    numbered by their place in the answer's list."""
+    numbered by their place in the answer's list. A heading or the report's title names a topic:
+    it answers nothing."""
     number = {p.chunk.id: n for n, p in enumerate(numbered, 1)}
     found: dict[str, Candidate] = {}
     for passage in passages:
+        headings = {*passage.chunk.section_path, passage.chunk.meta.get("title", "")}
         for sentence in statements(passage.chunk.text):
             sentence = _completed(sentence, passage.chunk.text)
-            if sentence not in found:
+            if sentence not in found and sentence.rstrip("。：") not in headings:
                 found[sentence] = Candidate(sentence, number[passage.chunk.id], coverage(weights, sentence))
     ranked = sorted(found.values(), key=lambda c: -c.terms)
     best = ranked[:SEMANTIC_CANDIDATES]
@@ -279,7 +281,7 @@ def figure_draft(reading: Reading) -> str:
         if stripped_figure(candidate.text) and candidate.terms >= MIN_DISTINCTIVE:
             return refuse("该项的具体数字（原文此处没有给出数值）")
     if reading.measure.unit:
-        any_measure = Measure("", reading.measure.rate_ok)
+        any_measure = replace(reading.measure, unit="")
         stating = [c for c in pool if _states_figure(c.text, reading.nouns, reading.weights, any_measure)]
         if stating:
             return cited(stating[0].text, stating[0].n)

@@ -1,4 +1,4 @@
-"""Figures in every form reports write them: 4.8亿元, 1 310万人, 百分之二十一点七, 七百六十六亿四千万元.
+"""Figures in every form reports write them: 4.8亿元, 1 310万人, 百分之二十一点七, 七百六十六亿四千万元, 三分之一.
 
 A figure question is answered by the sentence that states the asked item with
 its figure, and a figure the scrape lost (「产值万元，同比增长%」) must be told
@@ -15,7 +15,7 @@ CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 CN_BIG_UNITS = {"万": 10**4, "亿": 10**8}
 CN_NUMERAL = "〇零○一二三四五六七八九两十百千万亿"
 ARABIC = r"\d+(?:[ ,]\d{3})*(?:\.\d+)?"
-FIGURE = re.compile(rf"{ARABIC}|百分之[{CN_NUMERAL}点]+|[{CN_NUMERAL}][{CN_NUMERAL}点]*")
+FIGURE = re.compile(rf"{ARABIC}|百分之[{CN_NUMERAL}点]+|[{CN_NUMERAL}]+分之[{CN_NUMERAL}]+|[{CN_NUMERAL}][{CN_NUMERAL}点]*")
 ORDINAL = ("第", "头")  # 第二项, 头一次: a place in a row, not a quantity
 APPROXIMATE = set("上数近几")  # before a lone 十/百/千/万: 上百年 is about a hundred years
 MEASURE_WORDS = set("年元人个户家项所座条次倍亩吨岁名位%届")  # a lone Chinese digit before these is a count
@@ -82,6 +82,11 @@ def figures(text: str) -> list[Figure]:
         raw = match.group(0)
         if raw[0].isdigit():
             value = float(raw.replace(" ", "").replace(",", ""))
+        elif "分之" in raw and not raw.startswith("百分之"):  # 三分之一: a fraction
+            whole, part = (chinese_number(side) for side in raw.split("分之"))
+            if not whole or part is None:
+                continue
+            value = part / whole
         else:
             value = chinese_number(raw.removeprefix("百分之"))
             if value is None or not _reads_as_figure(raw, text, match.end()):
@@ -128,8 +133,11 @@ class Measure:
 
     unit: str = ""  # "%" for a share or rate; "" when the question names no measure word
     rate_ok: bool = False
+    given: frozenset[float] = frozenset()  # figures the question states itself (「那两个俱乐部」): not its answer
 
     def fits(self, figure: Figure, text: str) -> bool:
+        if figure.value in self.given:
+            return False
         unit = unit_of(figure, text)
         if self.unit == "%":
             return unit == "%"
@@ -152,18 +160,19 @@ def unit_of(figure: Figure, text: str) -> str:
 
 def asked_measure(question: str) -> Measure:
     """「多少名党员」 → 人; 「百分之几」 → %; 「哪一年」 → 年; 「是多少」 → any level, or a rate when it
-    asks of growth."""
+    asks of growth; never a figure the question states itself."""
     rate_ok = bool(RATE.search(question))
+    given = frozenset(f.value for f in figures(question))
     match = ASKED.search(question)
     if not match:
-        return Measure("", rate_ok)
+        return Measure("", rate_ok, given)
     if match.group(0).startswith("百分之"):
-        return Measure("%", True)
+        return Measure("%", True, given)
     if match.group(1):
-        return Measure("年", rate_ok)
+        return Measure("年", rate_ok, given)
     word = match.group(3)
     unit = _measure_word(match.group(2) + word) if word else ""
-    return Measure(unit if unit in ASKABLE_MEASURES else "", rate_ok)
+    return Measure(unit if unit in ASKABLE_MEASURES else "", rate_ok, given)
 
 
 def stripped_figure(text: str) -> bool:

@@ -35,7 +35,7 @@ def ask(question: str, filters=None):
 @pytest.mark.parametrize("text, value", [
     ("城镇新增就业1310万人", 1310), ("增长4.8%左右", 4.8), ("１０９２０亿元", 10920),
     ("百分之二十一点七", 21.7), ("七百六十六亿四千万元", 76_640_000_000), ("从40个减少到29个", 40),
-    ("至少需要上百年时间", 100), ("吸引数十万人", 100_000), ("近千家企业", 1000),
+    ("至少需要上百年时间", 100), ("把全国三分之一的企业建成", 1 / 3), ("吸引数十万人", 100_000), ("近千家企业", 1000),
 ])
 def test_figures_in_every_notation(text, value):
     assert figures(text) and figures(text)[0].value == pytest.approx(value)
@@ -56,6 +56,7 @@ def test_chinese_numbers_and_what_is_not_a_figure():
     ("同比涨了百分之几", "同比增长56%", "产值4.8亿元"),
     ("财政总收入是多少", "财政总收入4.04亿元", "财政总收入年均增长8%"),  # a level, not a rate
     ("定的人均GDP是多少美元", "人均2万美元", "从三万九千八百元增加到八万一千元"),
+    ("那两个工人俱乐部各有多少工人", "各有四十至五十名工人", "产生了两个工人组织"),  # not the question's own figure
 ])
 def test_a_figure_answers_in_the_measure_asked(question, answers, does_not_answer):
     measure = asked_measure(question)
@@ -88,9 +89,10 @@ def test_section_years_speak_of_the_heading_year_else_the_report_year():
 def test_catalog_labels_issuers_and_congress_ordinals():
     assert CATALOG.reports["a.txt"].label() == "凤桥镇 · 2023年 · 政府工作报告"
     assert "1997年" in CATALOG.reports["d.txt"].label()
-    assert ordinals("十五大报告提出") == {15} and ordinals("第十六次全国代表大会") == {16}
-    assert CATALOG.by_ordinal[15] == ["d.txt"]
-    assert ordinals("十九大的下一届党代会") == {19}  # 「下一届」 points at a congress, it does not number one
+    assert ordinals("十五大报告提出") == {(15, "党代会")} and ordinals("第十六次全国代表大会") == {(16, "党代会")}
+    assert CATALOG.by_ordinal[(15, "党代会")] == ["d.txt"]
+    assert ordinals("十九大的下一届党代会") == {(19, "党代会")}  # 「下一届」 points at a congress, it does not number one
+    assert ordinals("在天目山镇第三届人民代表大会第一次会议上") == {(3, "人代会")}  # a town's, not 三大
 
 
 @pytest.mark.parametrize("question, reports, years", [
@@ -152,6 +154,7 @@ def test_kinds_of_question():
     assert ask("凤桥镇怎么发展旅游").kind == "list" and ask("凤桥今年农业上要干些啥").kind == "list"
     assert ask("凤桥镇和余新镇的未来社区有什么不同").kind == "compare"
     assert ask("凤桥镇和余新镇对未来社区的提法有啥变化").item == "未来社区"
+    assert ask("“三步走”每一步的目标分别是什么").kind == "list"
     assert ask("凤桥镇2022年的财政收入比上年涨了多少").kind != "compare"  # one place and one year: nothing to compare
     assert not ask("哪几个村的文化礼堂获评五星级").wants_figure and ask("哪几家企业获评省级荣誉").kind != "which"
     assert ask("凤桥镇党委书记叫什么名字").wants_person and not ask("凤桥镇成立的村级服务站叫什么").wants_person
