@@ -18,13 +18,14 @@ ARABIC = r"\d+(?:[ ,]\d{3})*(?:\.\d+)?"
 FIGURE = re.compile(rf"{ARABIC}|百分之[{CN_NUMERAL}点]+|[{CN_NUMERAL}]+分之[{CN_NUMERAL}]+|[{CN_NUMERAL}][{CN_NUMERAL}点]*")
 ORDINAL = ("第", "头")  # 第二项, 头一次: a place in a row, not a quantity
 APPROXIMATE = set("上数近几")  # before a lone 十/百/千/万: 上百年 is about a hundred years
-MEASURE_WORDS = set("年元人个户家项所座条次倍亩吨岁名位%届")  # a lone Chinese digit before these is a count
+MEASURE_WORDS = set("年日元人个户家项所座条次倍亩吨岁名位%届")  # a lone Chinese digit before these is a count
 # What a 「多少」 asks for: the measure word right after it (多少名 / 几公里 / 多少万元 / 百分之几); measure
 # words are a closed class. 多少钱 is answered in 元, 多少名 in 人.
 COUNTING_JI = r"(?<![哪那这近前])几"  # 几 that asks a count: 哪几 / 那几个 / 这几年 / 近几年 point, they do not count
-ASKED = re.compile(rf"百分之(?:几|多少)|哪一?(年)|(?:多少|{COUNTING_JI})([万亿千百]?)([\u4e00-\u9fff%％]{{0,2}})")
+ASKED = re.compile(rf"百分之(?:几|多少)|哪一?(年)|(哪一?天|几月几|几号)|(?:多少|{COUNTING_JI})([万亿千百]?)([\u4e00-\u9fff%％]{{0,2}})")
 ASKABLE_MEASURES = MEASURE_WORDS | set("枚份张台辆公米平立克斤天月套间株棵只头场批期节栋幢层部篇本美欧英港")
-SAME_MEASURE = {"钱": "元", "块": "元", "名": "人", "位": "人"}
+SAME_MEASURE = {"钱": "元", "块": "元", "名": "人", "位": "人", "号": "日"}
+DATES = {"年", "日"}  # 哪一年 / 哪一天: a date is the quantity asked
 RATE = re.compile(r"率|增|降|减|涨|跌|升|提高|提升|比|占|百分|幅|速|成|%|％")  # a question that may be answered by a rate
 # Units a lost figure leaves behind: 「产值万元」「增长%」 (a digit should stand right before them).
 STRIPPED = re.compile(rf"(?<![\d{CN_NUMERAL}.％%])(?:万元|亿元|万人|万吨|万亩|%)")
@@ -120,8 +121,8 @@ def _is_year(figure: Figure, text: str) -> bool:
 
 def has_figure(text: str, asked: Measure | None = None) -> bool:
     """Does the text state a quantity, and one of the asked measure when the question says which?
-    For 「哪一年」 the year is the quantity."""
-    stated = figures(text) if asked and asked.unit == "年" else amounts(text)
+    For 「哪一年」「哪一天」 the date is the quantity."""
+    stated = figures(text) if asked and asked.unit in DATES else amounts(text)
     return any(asked is None or asked.fits(figure, text) for figure in stated)
 
 
@@ -159,7 +160,7 @@ def unit_of(figure: Figure, text: str) -> str:
 
 
 def asked_measure(question: str) -> Measure:
-    """「多少名党员」 → 人; 「百分之几」 → %; 「哪一年」 → 年; 「是多少」 → any level, or a rate when it
+    """「多少名党员」 → 人; 「百分之几」 → %; 「哪一年」 → 年; 「哪一天 / 几月几号」 → 日; 「是多少」 → any level, or a rate when it
     asks of growth; never a figure the question states itself."""
     rate_ok = bool(RATE.search(question))
     given = frozenset(f.value for f in figures(question))
@@ -168,10 +169,10 @@ def asked_measure(question: str) -> Measure:
         return Measure("", rate_ok, given)
     if match.group(0).startswith("百分之"):
         return Measure("%", True, given)
-    if match.group(1):
-        return Measure("年", rate_ok, given)
-    word = match.group(3)
-    unit = _measure_word(match.group(2) + word) if word else ""
+    if match.group(1) or match.group(2):
+        return Measure("年" if match.group(1) else "日", rate_ok, given)
+    word = match.group(4)
+    unit = _measure_word(match.group(3) + word) if word else ""
     return Measure(unit if unit in ASKABLE_MEASURES else "", rate_ok, given)
 
 

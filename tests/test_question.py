@@ -56,6 +56,7 @@ def test_chinese_numbers_and_what_is_not_a_figure():
     ("同比涨了百分之几", "同比增长56%", "产值4.8亿元"),
     ("财政总收入是多少", "财政总收入4.04亿元", "财政总收入年均增长8%"),  # a level, not a rate
     ("定的人均GDP是多少美元", "人均2万美元", "从三万九千八百元增加到八万一千元"),
+    ("“四人帮”是哪一天被粉碎的", "一九七六年十月六日粉碎了“四人帮”", "粉碎“四人帮”，是又一个伟大胜利"),
     ("那两个工人俱乐部各有多少工人", "各有四十至五十名工人", "产生了两个工人组织"),  # not the question's own figure
 ])
 def test_a_figure_answers_in_the_measure_asked(question, answers, does_not_answer):
