@@ -164,6 +164,15 @@ def stated_count(text: str) -> int:
     return int(max(counts, default=0))
 
 
+def _titled(sources: list[str], question: str, catalog: Catalog, tokenizer: Tokenizer) -> list[str]:
+    """「一大广州共产党报告」: of the reports a number names, those whose titles' own words (not the
+    words all of them share) the question uses; all of them when it uses none."""
+    words = {s: {w for w in tokenizer.words(simplified(catalog.reports[s].title)) if len(w) >= 2} for s in sources}
+    shared = set.intersection(*words.values()) if words else set()
+    named = [s for s in sources if any(w in question for w in words[s] - shared)]
+    return named or sources
+
+
 def _neighbours(u: Understanding, rest: str, catalog: Catalog, scope: list[Report]) -> str:
     """「十九大的下一届」: the named report (by its number, or as the one report of a named year)
     is replaced by its neighbour in the series, and the named year by the neighbour's."""
@@ -233,7 +242,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     all_places, rest = _match_places(question, catalog)
     u.places = _narrowest(all_places)
     u.doc_types, u.unknown_doc_types = _doc_types(question, catalog)
-    u.reports = sorted({s for n in ordinals(question) for s in catalog.by_ordinal.get(n, [])})
+    u.reports = _titled(sorted({s for n in ordinals(question) for s in catalog.by_ordinal.get(n, [])}), question, catalog, tokenizer)
     scope = catalog.in_scope(u.filters(filters))
     reference = catalog.newest_year(scope) or catalog.newest_year(catalog.reports.values())
     u.years = sorted(years_in(rest, reference))

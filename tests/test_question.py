@@ -20,6 +20,8 @@ CATALOG = Catalog.from_metas([
     ("c.txt", {"title": "对话余新镇党委书记", "town": "余新镇", "county": "南湖区", "doc_type": "访谈", "year": "2022"}),
     ("d.txt", {"title": "在中国共产党第十五次全国代表大会上的报告", "doc_type": "党代会报告", "year": "1997"}),
     ("e.txt", {"title": "十六大报告", "doc_type": "党代会报告", "year": "2002"}),
+    ("f.txt", {"title": "北京共产主义组织的报告 (一大)", "doc_type": "党代会报告", "year": "1921"}),
+    ("g.txt", {"title": "廣州共產黨報告 (一大)", "doc_type": "党代会报告", "year": "1921"}),
 ])
 TOKENIZER = Tokenizer(["凤桥镇", "余新镇", "南湖区", "规上工业产值", "未来社区"])
 VOCABULARY = {"返乡", "镇中心医院", "乡镇干部", "规上工业产值", "未来社区", "党委书记"}
@@ -103,6 +105,12 @@ def test_catalog_labels_issuers_and_congress_ordinals():
 def test_the_report_next_to_the_one_named(question, reports, years):
     u = ask(question)
     assert u.reports == reports and u.years == years and "一届" not in u.item and not u.missing_reports
+
+
+def test_of_two_reports_with_one_number_the_title_the_question_uses():
+    assert ask("一大广州共产党报告最后提了哪几条意见").reports == ["g.txt"]
+    assert ask("一大的时候北京组织和广州组织各自办了什么刊物").reports == ["f.txt", "g.txt"]
+    assert ask("一大的报告讲了什么").reports == ["f.txt", "g.txt"]
 
 
 def test_a_report_past_the_end_of_its_series_is_missing():
