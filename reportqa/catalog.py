@@ -43,6 +43,12 @@ class Report:
         """Who speaks in the report: its town, else the widest place it names, else its title."""
         return self.town or self.county or self.city or self.province or self.title or self.source
 
+    @property
+    def series(self) -> tuple[str, ...]:
+        """The reports of one series share their places and kind of document (凤桥镇's yearly
+        government reports, the party congress reports) and differ by year."""
+        return (*(getattr(self, f) for f in PLACE_FIELDS), self.doc_type)
+
     def label(self) -> str:
         """「凤桥镇 · 2023年 · 政府工作报告」; a report without a town is named by its title."""
         parts = [self.issuer if self.town or not self.title else self.title]
@@ -108,8 +114,7 @@ class Catalog:
         """The report before (-1) or after (+1) this one in its series: the same places and kind of
         document, ordered by year (十九大 → 二十大; 凤桥镇 2022 report → its 2023 report)."""
         report = self.reports[source]
-        key = lambda r: (*(getattr(r, f) for f in PLACE_FIELDS), r.doc_type)  # noqa: E731
-        series = sorted((r for r in self.reports.values() if key(r) == key(report) and r.year), key=lambda r: (r.year, r.source))
+        series = sorted((r for r in self.reports.values() if r.series == report.series and r.year), key=lambda r: (r.year, r.source))
         at = next((i for i, r in enumerate(series) if r.source == source), None)
         return series[at + step].source if at is not None and 0 <= at + step < len(series) else None
 

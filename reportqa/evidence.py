@@ -81,12 +81,15 @@ def by_side(searcher: HybridSearcher, u: Understanding, filters: dict, mode: str
     query = u.item or u.query
     vector = searcher.embed(query)
     found = [searcher.search(query, {**filters, **side}, SIDE_PASSAGES, mode, vector) for _, side in u.sides()]
-    turns = [side[i] for i in range(SIDE_PASSAGES) for side in found if i < len(side)]
-    return [p for i, p in enumerate(turns) if p.chunk.id not in {q.chunk.id for q in turns[:i]}]
+    return [side[i] for i in range(SIDE_PASSAGES) for side in found if i < len(side)]
 
 
 def _numbered(passages: list[Passage]) -> list[Passage]:
-    unique = [p for i, p in enumerate(passages) if p.chunk.id not in {q.chunk.id for q in passages[:i]}]
+    """Each passage once, in order, ranked from 1."""
+    first: dict[str, Passage] = {}
+    for passage in passages:
+        first.setdefault(passage.chunk.id, passage)
+    unique = list(first.values())
     for rank, passage in enumerate(unique, 1):
         passage.rank = rank
     return unique

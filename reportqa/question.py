@@ -28,7 +28,7 @@ DOCUMENT_NOUNS = "报告|材料|文件|文档|资料|份|篇|次|届|年份|年|
 WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么)(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
 MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
 # 「十九大的下一届」「2012年党代会的上一届报告」: the report next to the one named, in its series.
-NEIGHBOUR = re.compile(r"(?:之后|以后|之前|以前)?的?(下|上|前|后)一(?:届|次|份|年)")
+NEIGHBOUR = re.compile(r"(?:之后|以后|之前|以前)?的?(下|上|前|后)一(?:届|次|份)")
 PERSON = re.compile(r"谁|名字|姓名")  # 「服务站叫什么」 asks a thing's name, 「书记叫什么名字」 a person's
 YES_NO = re.compile(r"有没有|是否|有无|吗")
 # 几 asks a count before a measure word (几公里, 几项), not in 几乎 / 几大; 哪一年 asks for a year as a
@@ -182,11 +182,11 @@ def _neighbours(u: Understanding, rest: str, catalog: Catalog, scope: list[Repor
     of_year = [r.source for r in scope if r.year in u.years]
     named = u.reports or (of_year if len(of_year) == 1 else [])
     step = 1 if shift.group(1) in "下后" else -1
-    moved = [m for m in (catalog.neighbour(source, step) for source in named) if m]
+    moved = {source: catalog.neighbour(source, step) for source in named}
     if named:
         u.years = [y for y in u.years if y not in {catalog.reports[s].year for s in named}]
-        u.missing_reports = [f"{catalog.reports[s].label()}{shift.group(0)}" for s in named if not catalog.neighbour(s, step)]
-        u.reports = moved
+        u.missing_reports = [f"{catalog.reports[s].label()}{shift.group(0)}" for s, m in moved.items() if not m]
+        u.reports = [m for m in moved.values() if m]
     return rest[: shift.start()] + "＿" * len(shift.group(0)) + rest[shift.end() :]
 
 
