@@ -16,7 +16,7 @@ CN_BIG_UNITS = {"万": 10**4, "亿": 10**8}
 CN_NUMERAL = "〇零○一二三四五六七八九两十百千万亿"
 ARABIC = r"\d+(?:[ ,]\d{3})*(?:\.\d+)?"
 FIGURE = re.compile(rf"{ARABIC}|百分之[{CN_NUMERAL}点]+|[{CN_NUMERAL}]+分之[{CN_NUMERAL}]+|[{CN_NUMERAL}][{CN_NUMERAL}点]*")
-ORDINAL = ("第", "头")  # 第二项, 头一次: a place in a row, not a quantity
+ORDINAL_PREFIXES = ("第", "头")  # 第二项, 头一次: a place in a row, not a quantity
 APPROXIMATE = set("上数近几")  # before a lone 十/百/千/万: 上百年 is about a hundred years
 MEASURE_WORDS = set("年日元人个户家项所座条次倍亩吨岁名位%届")  # a lone Chinese digit before these is a count
 # What a 「多少」 asks for: the measure word right after it (多少名 / 几公里 / 多少万元 / 百分之几); measure
@@ -112,7 +112,7 @@ def _reads_as_figure(raw: str, text: str, end: int) -> bool:
 def amounts(text: str) -> list[Figure]:
     """The figures that state a quantity: a year (2022年, 二〇二二年), an ordinal (第二项, 头一次) or a
     plan's name (十四五) answers no 「多少」."""
-    return [f for f in figures(text) if not (_is_year(f, text) or text[f.start - 1 : f.start] in ORDINAL or text[f.end : f.end + 1] == "五")]
+    return [f for f in figures(text) if not (_is_year(f, text) or text[f.start - 1 : f.start] in ORDINAL_PREFIXES or text[f.end : f.end + 1] == "五")]
 
 
 def _is_year(figure: Figure, text: str) -> bool:
