@@ -19,8 +19,9 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
 from reportqa.evidence import Evidence, gather
-from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, SPEAKER_LABEL, extractive_draft, refuse
+from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft, refuse
 from reportqa.figures import has_figure
+from reportqa.ingest.meta import META_LABELS
 from reportqa.lexicon import STOPWORDS, TOKEN_OK
 from reportqa.limits import check_ask
 from reportqa.llm import LLMConfig, LLMUnavailable, chat_model, guarded
@@ -108,7 +109,7 @@ def support_text(passage: Passage) -> str:
     who speaks in it)."""
     meta = passage.chunk.meta
     fields = (str(meta.get(k) or "") for k in ("title", "town", "county", "city", "province", "year", "doc_type"))
-    speaker = f"{SPEAKER_LABEL}：{meta['speaker']}" if meta.get("speaker") else ""
+    speaker = f"{META_LABELS['speaker']}：{meta['speaker']}" if meta.get("speaker") else ""
     return " ".join([passage.chunk.embedding_text(), passage.source_label(), *fields, speaker])
 
 

@@ -20,12 +20,12 @@ import numpy as np
 from reportqa.evidence import SIDE_PASSAGES, Evidence
 from reportqa.figures import Measure, asked_measure, has_figure, stripped_figure
 from reportqa.ingest import Chunk
+from reportqa.ingest.meta import META_LABELS
 from reportqa.question import Understanding
 from reportqa.retrieve import HybridSearcher, Passage, bigrams, matches
 from reportqa.which import WhichAnswer
 
 NOT_FOUND = "资料中未提及"
-SPEAKER_LABEL = "讲话人 / 受访人"  # the metadata field, as the documents tab names it
 SENTENCES = re.compile(r"[^。！？；\n]+(?:[。！？；]+[”’」）]?)?(?:\s*\[\d+\])*")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SPEAKER = re.compile(r"^[\u4e00-\u9fff]{2,4}[：:]")  # 孙雷：… at the start of an answer turn
@@ -309,7 +309,7 @@ def speaker_draft(passages: list[Passage]) -> str:
     speaker = passages[0].chunk.meta.get("speaker")
     if not speaker:
         return refuse("这份材料的讲话人（资料信息中没有记录）")
-    return cited(f"{passages[0].source_label()}的{SPEAKER_LABEL}：{speaker}", 1)
+    return cited(f"{passages[0].source_label()}的{META_LABELS['speaker']}：{speaker}", 1)
 
 
 def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[str, list[Passage]]:

@@ -18,14 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportqa.ingest.load import LoadError, RawDocument, duplicate_in, read_bytes
-from reportqa.ingest.meta import DOC_TYPES, META_FIELDS, SIDECAR_NAME, DocMeta, read_sidecar, write_sidecar
+from reportqa.ingest.meta import DOC_TYPES, META_FIELDS, META_LABELS, SIDECAR_NAME, DocMeta, read_sidecar, write_sidecar
 
 BAD_NAME = re.compile(r"[\\/:*?\"<>|\x00-\x1f]")
 TRASH_NAME = "corpus_trash"
-META_LABELS = {
-    "title": "标题", "town": "镇 / 街道", "county": "县 / 区", "city": "市", "province": "省",
-    "doc_type": "文档类型", "year": "年份", "date": "日期", "speaker": "讲话人 / 受访人",
-}
 UNCHANGED = "报告库没有任何改动。"
 
 

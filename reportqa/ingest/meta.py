@@ -39,6 +39,10 @@ class DocMeta:
 
 
 META_FIELDS = [f.name for f in fields(DocMeta) if f.name != "extracted"]
+META_LABELS = {  # as staff see the fields, in the documents tab and in answers
+    "title": "标题", "town": "镇 / 街道", "county": "县 / 区", "city": "市", "province": "省",
+    "doc_type": "文档类型", "year": "年份", "date": "日期", "speaker": "讲话人 / 受访人",
+}
 
 
 COLUMNS = ("file", *META_FIELDS)

@@ -13,8 +13,7 @@ import gradio as gr
 
 from reportqa import library
 from reportqa.ingest.load import SUPPORTED_SUFFIXES
-from reportqa.ingest.meta import DOC_TYPES, META_FIELDS
-from reportqa.library import META_LABELS
+from reportqa.ingest.meta import DOC_TYPES, META_FIELDS, META_LABELS
 from reportqa.ui.backend import Backend
 from reportqa.ui.render import document_view
 from reportqa.ui.style import CONFIRM_DELETE_JS
