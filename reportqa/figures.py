@@ -22,7 +22,8 @@ MEASURE_WORDS = set("年日元人个户家项所座条次倍亩吨岁名位%届"
 # What a 「多少」 asks for: the measure word right after it (多少名 / 几公里 / 多少万元 / 百分之几); measure
 # words are a closed class. 多少钱 is answered in 元, 多少名 in 人.
 COUNTING_JI = r"(?<![哪那这近前])几"  # 几 that asks a count: 哪几 / 那几个 / 这几年 / 近几年 point, they do not count
-ASKED = re.compile(rf"百分之(?:几|多少)|哪一?(年)|(哪一?天|几月几|几号)|(?:多少|{COUNTING_JI})([万亿千百]?)([\u4e00-\u9fff%％]{{0,2}})")
+ASKS_DATE = r"哪一?天|几月几|几号"  # a day, as 哪一年 asks a year
+ASKED = re.compile(rf"百分之(?:几|多少)|哪一?(年)|({ASKS_DATE})|(?:多少|{COUNTING_JI})([万亿千百]?)([\u4e00-\u9fff%％]{{0,2}})")
 ASKABLE_MEASURES = MEASURE_WORDS | set("枚份张台辆公米平立克斤天月套间株棵只头场批期节栋幢层部篇本美欧英港")
 SAME_MEASURE = {"钱": "元", "块": "元", "名": "人", "位": "人", "号": "日"}
 DATES = {"年", "日"}  # 哪一年 / 哪一天: a date is the quantity asked
