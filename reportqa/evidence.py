@@ -61,12 +61,12 @@ def refusal_reason(searcher: HybridSearcher, u: Understanding, filters: dict) ->
 
 
 def ranked(searcher: HybridSearcher, u: Understanding, filters: dict, given: dict | None, k: int, mode: str, vector) -> list[Passage]:
-    """The top passages within what the question names; an asked year's passages first. A small
-    scope is filled up from the user's own filters, ranked after."""
+    """The top passages within what the question names: a comparison's sides first, else an asked
+    year's passages first. A small scope is filled up from the user's own filters, ranked after."""
     want = max(k, MIN_PASSAGES)
-    passages = searcher.search(u.query, filters, CANDIDATES if u.years else want, mode, vector)
     if u.kind == "compare":
-        return _numbered(by_side(searcher, u, filters, mode) + passages)[:want]
+        return _numbered(by_side(searcher, u, filters, mode) + searcher.search(u.query, filters, want, mode, vector))[:want]
+    passages = searcher.search(u.query, filters, CANDIDATES if u.years else want, mode, vector)
     if u.years:
         years = set(u.years)
         passages = sorted(passages, key=lambda p: year_tier(searcher, p, years))[:want]
