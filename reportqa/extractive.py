@@ -237,7 +237,7 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
     if not passages:
         return refuse(), passages
     if u.wants_person and all(len(w) < 2 for w in searcher.index.tokenizer.words(u.item)):
-        return speaker_draft(passages), passages
+        return speaker_draft(searcher, u, passages), passages
     reading = read(searcher, evidence)
     if reading.lacks_evidence():
         return refuse(), passages
@@ -302,14 +302,19 @@ def person_draft(searcher: HybridSearcher, u: Understanding, reading: Reading) -
     return refuse("相关人员的姓名")
 
 
-def speaker_draft(passages: list[Passage]) -> str:
+def speaker_draft(searcher: HybridSearcher, u: Understanding, passages: list[Passage]) -> str:
     """「十八大报告是谁作的」「这篇访谈是谁讲的」: a who-question about nothing but the report itself (its
     item, past the names, is at most a one-character verb: 作, 讲) asks who speaks in it, which the
-    report's metadata records (讲话人 / 受访人), not its sentences."""
-    speaker = passages[0].chunk.meta.get("speaker")
+    report's metadata records (讲话人 / 受访人), not its sentences. Only when what the question names
+    (place, report, year, kind) leaves one report: the best passage's report would be a guess."""
+    named = [r for r in searcher.index.catalog.in_scope(u.filters()) if not u.years or r.year in u.years]
+    if len(named) != 1:
+        return refuse("是哪一份材料的讲话人（问题所指的不是资料库中的某一份材料，请写明镇街、年份或报告）")
+    n = next((i for i, p in enumerate(passages, 1) if p.chunk.source == named[0].source), None)
+    speaker = passages[n - 1].chunk.meta.get("speaker") if n else ""
     if not speaker:
         return refuse("这份材料的讲话人（资料信息中没有记录）")
-    return cited(f"{passages[0].source_label()}的{META_LABELS['speaker']}：{speaker}", 1)
+    return cited(f"{passages[n - 1].source_label()}的{META_LABELS['speaker']}：{speaker}", n)
 
 
 def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[str, list[Passage]]:

@@ -34,6 +34,7 @@ def test_who_spoke_comes_from_the_reports_metadata(searcher):
     answer = Answerer(searcher).ask("凤桥镇2023年的政府工作报告是谁作的")
     assert "朱勤中" in answer.text and answer.citations[0].passage.chunk.source.startswith("001_")
     assert Answerer(searcher).ask("陶堰街道的工作计划是谁写的").refused  # its metadata names no speaker
+    assert Answerer(searcher).ask("十八大报告是谁作的").refused  # names no report of this corpus: no guess
     assert "朱勤中" not in Answerer(searcher).ask("凤桥镇的党委书记是谁").text  # a role is asked of the text
 
 
