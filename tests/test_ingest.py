@@ -11,6 +11,7 @@ import pytest
 from reportqa.ingest import chunk_document, load_documents, prepare_document
 from reportqa.ingest.clean import clean_text
 from reportqa.ingest.load import LoadError, read_bytes, read_file
+from reportqa.ingest.sections import parse_sections
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 SEED = {
@@ -64,6 +65,33 @@ def test_report_sections(documents):
     assert parts[:3] == ["2021年和本届政府工作回顾", "今后五年发展目标任务", "2022年重点工作安排"]
     review = root.children[0]
     assert "一、抓产业、增后劲，经济运行稳中有进" in [c.title for c in review.children]
+
+
+WIKI_PAGE = """在中国共产党第十一次全国代表大会上的政治报告
+同志们：
+
+多数是愿意并且可以改正错误的，属于人民内部矛盾，我们对这些同志一定要执行
+惩前毖后，治病救人
+的方针。
+
+毛主席一再说：“
+她并不代表我，她代表她自己。
+”这就把问题讲清楚了。
+
+形势和任务
+
+当前国内形势大好。
+"""
+
+
+def test_wiki_line_breaks_inside_sentences_are_joined_and_make_no_headings():
+    """Wiki pages end paragraphs with a blank line; a link's text breaks the sentence around it."""
+    text = clean_text(WIKI_PAGE).text
+    assert "一定要执行惩前毖后，治病救人的方针。" in text
+    assert "毛主席一再说：“她并不代表我，她代表她自己。”这就" in text
+    assert text.startswith("在中国共产党第十一次全国代表大会上的政治报告\n同志们：")
+    titles = [section.title for _, section in parse_sections(text).walk() if section.title]
+    assert titles == ["形势和任务"]
 
 
 def test_interview_has_one_section_per_host_question(documents):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from reportqa.ingest.sections import Section
 
-CHUNKER_VERSION = "sections-v2"  # v2: wiki line breaks inside sentences joined
+CHUNKER_VERSION = "sections-v3"  # v3: every break inside a sentence joined where paragraphs end in a blank line
 SENTENCE = re.compile(r"[^。！？；\n]*(?:[。！？；]+[”’」）]?|\n|$)")
 PATH_SEPARATOR = " › "
 

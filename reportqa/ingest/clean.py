@@ -183,21 +183,36 @@ SENTENCE_END = "。！？；：…"
 BODY_LINE_CHARS = 30  # a shorter line may be a heading, and a heading's break is real
 
 
+def _blank_line_paragraphs(text: str) -> bool:
+    """Does the document end its paragraphs with a blank line (wiki pages do; most reports do not)?
+    Then a single line break is never a paragraph's end."""
+    ends = re.findall(rf"[。！？]\n(\n?)(?![{CONTINUES}])", text)  # a sentence's end, not a quotation's
+    return sum(bool(blank) for blank in ends) > len(ends) / 2
+
+
 def _broken_lines(text: str) -> list[tuple[int, int]]:
     """Line breaks inside a sentence, as wiki links leave them: 「…要特别注意揭发\n“现正睡在…人物”\n。这是…」.
 
-    A line that starts with closing punctuation continues the one before it, and that one,
-    if it is a link's text, continues the body line before it."""
+    A line that starts with closing punctuation continues the one before it, and that one, if it
+    is a link's text, continues the body line before it. Where paragraphs end with a blank line,
+    a single break in the body after a line that stops mid-sentence is markup too (a heading
+    stands alone, and so do the title and date lines above the first blank line):
+    「…一定要执行\n惩前毖后，治病救人\n的方针。」."""
     lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+    body = text.find("\n\n") if _blank_line_paragraphs(text) else -1
+    body = body if body >= 0 else len(text)
     joins = []
     for (a_start, a_end), (b_start, b_end), (c_start, _) in zip([(0, -1)] + lines, lines, lines[1:]):
-        if c_start != b_end + 1 or text[c_start] not in CONTINUES:
+        if c_start != b_end + 1:
             continue
-        joins.append((b_end, c_start))
-        ends = text[a_end - 1]
-        if a_end == b_start - 1 and ends not in SENTENCE_END and (a_end - a_start >= BODY_LINE_CHARS or ends in "，、"):
-            joins.append((a_end, b_start))
-    return joins
+        if b_start >= body and text[b_end - 1] not in SENTENCE_END + "）”》":
+            joins.append((b_end, c_start))
+        elif text[c_start] in CONTINUES:
+            joins.append((b_end, c_start))
+            ends = text[a_end - 1]
+            if a_end == b_start - 1 and ends not in SENTENCE_END and (a_end - a_start >= BODY_LINE_CHARS or ends in "，、"):
+                joins.append((a_end, b_start))
+    return sorted(set(joins))
 
 
 def clean_text(original: str) -> CleanedText:
