@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from itertools import takewhile
 
 import numpy as np
 
@@ -31,6 +32,7 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SPEAKER = re.compile(r"^[\u4e00-\u9fff]{2,4}[：:]")  # 孙雷：… at the start of an answer turn
 LIST_LEAD = re.compile(r"^(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，、是]|\d{1,2}[.、．](?!\d)|（[一二三四五六七八九十\d]{1,3}）|[①②③④⑤⑥⑦⑧⑨⑩])")
 CLAUSE = re.compile(r"[，；、：]")
+ENUMERATOR = re.compile(r"^(\D{0,2}?)(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})(\D)|[①②③④⑤⑥⑦⑧⑨⑩])")  # 「“1”」「一是」「（二）」「第三，」
 
 TOP_PASSAGES = 6  # sentences are drawn from these
 TOP_SECTIONS = 3  # a how/what answer lists the points of the section, on these passages' paths, that names the item
@@ -109,11 +111,25 @@ def statements(text: str) -> list[str]:
     return out
 
 
+def _lead(line: str) -> str | None:
+    """How an enumerated line opens, its number levelled: 「“1”即」 and 「“4”即」 are both 「“0”」,
+    「一是」 and 「二是」 「0是」; None for a line that opens with no number."""
+    lead = ENUMERATOR.match(line)
+    return lead.group(1) + "0" + (lead.group(2) or "") if lead else None
+
+
 def _completed(sentence: str, text: str) -> str:
-    """A sentence ending in 「：」 announces what follows; take the next sentence with it."""
+    """A sentence ending in 「：」 announces what follows: the lines after it that open alike
+    (「“1”即…」「“4”即…」), else the next sentence."""
     if not sentence.endswith("："):
         return sentence
-    rest = statements(text[text.find(sentence) + len(sentence) :])
+    after = text[text.find(sentence) + len(sentence) :]
+    lines = [line.strip() for line in after.split("\n") if line.strip()]
+    lead = _lead(lines[0]) if lines else None
+    items = list(takewhile(lambda line: lead and _lead(line) == lead, lines[:MAX_POINTS]))
+    if len(items) >= 2:
+        return sentence + "".join(items)
+    rest = statements(after)
     return sentence + rest[0] if rest else sentence
 
 
