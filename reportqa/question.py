@@ -97,7 +97,8 @@ class Understanding:
         return [(f"{year}年", {"year": [str(year)]}) for year in self.years]
 
     def scope(self) -> list[str]:
-        parts = self.place_names + self.reports_label + [years_label(self.years)] + self.doc_types
+        kinds = [kind for kind in self.doc_types if not any(kind in label for label in self.reports_label)]
+        parts = self.place_names + self.reports_label + [years_label(self.years)] + kinds
         return [p for p in parts if p]
 
 
@@ -173,6 +174,17 @@ def _titled(sources: list[str], question: str, catalog: Catalog, tokenizer: Toke
     return named or sources
 
 
+def _missing_ordinals(question: str, u: Understanding, scope: list[Report]) -> list[str]:
+    """「八大报告…」 where the corpus holds congress reports but not the 8th: the report the question
+    names is missing, and a neighbour's passages would answer the wrong congress. A congress named
+    beside one the corpus holds (「九大报告怎么评价八大」) is a topic, not the report asked about."""
+    if u.reports:
+        return []
+    held = {n for report in scope for n in ordinals(report.title)}
+    bodies = {body for _, body in held}
+    return [m.group(0) for m in ORDINAL.finditer(question) if (n := next(iter(ordinals(m.group(0))), None)) and n[1] in bodies and n not in held]
+
+
 def _neighbours(u: Understanding, rest: str, catalog: Catalog, scope: list[Report]) -> str:
     """「十九大的下一届」: the named report (by its number, or as the one report of a named year)
     is replaced by its neighbour in the series, and the named year by the neighbour's."""
@@ -243,7 +255,10 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.places = _narrowest(all_places)
     u.doc_types, u.unknown_doc_types = _doc_types(question, catalog)
     u.reports = _titled(sorted({s for n in ordinals(question) for s in catalog.by_ordinal.get(n, [])}), question, catalog, tokenizer)
+    if u.places and u.reports:  # 「凤桥镇的报告提到十九大了吗」: a congress named beside a place is a topic
+        u.reports = [r.source for r in catalog.in_scope({**u.places, "source": u.reports})]
     scope = catalog.in_scope(u.filters(filters))
+    u.missing_reports = _missing_ordinals(question, u, scope)
     reference = catalog.newest_year(scope) or catalog.newest_year(catalog.reports.values())
     u.years = sorted(years_in(rest, reference))
     rest = _neighbours(u, rest, catalog, scope)

@@ -118,6 +118,15 @@ def test_a_report_past_the_end_of_its_series_is_missing():
     assert u.reports == [] and u.missing_reports and "十六大" in u.missing_reports[0]
 
 
+def test_a_congress_the_corpus_lacks_is_missing_unless_it_is_only_a_topic():
+    assert ask("八大报告是怎么概括国内主要矛盾的").missing_reports == ["八大"]
+    assert ask("十五大报告怎么评价八大").reports == ["d.txt"] and not ask("十五大报告怎么评价八大").missing_reports
+    beside_a_place = ask("凤桥镇的报告提到十五大了吗")
+    assert beside_a_place.reports == [] and not beside_a_place.missing_reports
+    assert not ask("凤桥镇第十九届人民代表大会提出了什么").missing_reports, "no town report is titled by its congress"
+    assert ask("十五大的下一届党代会报告说了什么").scope().count("党代会报告") == 0
+
+
 # ---------------------------------------------------------------- understanding
 
 
