@@ -170,6 +170,8 @@ def test_a_conflict_with_the_filters_is_reported_not_resolved():
 
 def test_kinds_of_question():
     assert ask("凤桥镇怎么发展旅游").kind == "list" and ask("凤桥今年农业上要干些啥").kind == "list"
+    assert ask("凤桥今年在养老上准备干点啥").kind == "list" and ask("陶堰街道去年做什么了").kind == "list"
+    assert ask("凤桥镇成立的村级服务站叫什么").kind != "list"
     assert ask("凤桥镇和余新镇的未来社区有什么不同").kind == "compare"
     assert ask("凤桥镇和余新镇对未来社区的提法有啥变化").item == "未来社区"
     assert ask("“三步走”每一步的目标分别是什么").kind == "list"
