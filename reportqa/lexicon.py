@@ -17,6 +17,8 @@ from pathlib import Path
 import jieba
 import jieba.posseg
 
+from reportqa.periods import arabic_years
+
 jieba.setLogLevel(logging.WARNING)
 
 # Policy terms that recur across Chinese local-government reports.
@@ -65,7 +67,7 @@ class Tokenizer:
     def tokens(self, text: str) -> list[str]:
         return [
             t.lower()
-            for t in self._jieba.cut_for_search(text)
+            for t in self._jieba.cut_for_search(arabic_years(text))
             if t.strip() and t not in STOPWORDS and TOKEN_OK.search(t)
         ]
 

@@ -13,6 +13,7 @@ import re
 from reportqa.figures import CN_DIGITS, chinese_number
 
 CN_YEAR_DIGITS = "".join(CN_DIGITS)
+CN_YEAR = re.compile(rf"(?<![{CN_YEAR_DIGITS}0])[{CN_YEAR_DIGITS}0]{{4}}(?=年)")  # 二〇三五年, and 二0一一年 as some reports type it
 ABSOLUTE = re.compile(rf"(?<![\d.])((?:19|20)\d{{2}})(?![\d.])|([{CN_YEAR_DIGITS}]{{4}})(?=年)|(?<![\d.])(\d{{2}})(?=年)")
 RANGE = re.compile(r"((?:19|20)\d{2})\s*[-—～~至到]\s*((?:19|20)\d{2})")
 # 今年 / 去年 … : offset from the reference year.
@@ -37,6 +38,12 @@ def _count(text: str) -> int | None:
         return int(text)
     value = chinese_number(text)
     return int(value) if value else None
+
+
+def arabic_years(text: str) -> str:
+    """「二〇三五年」「二0一一年」 → 「2035年」「2011年」: a year is one token however a report writes it,
+    the way questions write it."""
+    return CN_YEAR.sub(lambda m: "".join(str(CN_DIGITS.get(c, c)) for c in m.group(0)), text)
 
 
 def absolute_years(text: str, reference: int | None = None) -> set[int]:

@@ -81,6 +81,12 @@ def test_years_absolute_relative_and_plans():
     assert years_in("过去五年", 2022) == set(range(2017, 2022))
 
 
+def test_a_year_is_one_search_token_however_a_report_writes_it():
+    """Congress reports write 二〇三五年 and 二0一一年; staff ask 2035年."""
+    assert "2035" in TOKENIZER.tokens("到二〇三五年，我国发展的总体目标是") and "2035" in TOKENIZER.tokens("到2035年的总体目标")
+    assert "2011" in TOKENIZER.tokens("二0一一年国内生产总值") and "2011" not in TOKENIZER.tokens("三十三年来")
+
+
 def test_section_years_speak_of_the_heading_year_else_the_report_year():
     assert section_years(("2023年政府工作报告", "一、2022年工作回顾"), 2023) == {2022}
     assert section_years(("2023年政府工作报告", "二、今年主要目标"), 2023) == {2023}

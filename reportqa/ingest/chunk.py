@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from reportqa.ingest.sections import Section
 
-CHUNKER_VERSION = "sections-v3"  # v3: every break inside a sentence joined where paragraphs end in a blank line
+CHUNKER_VERSION = "sections-v3"  # v3: every break inside a sentence joined where paragraphs end in a blank line; years in Chinese numerals (二〇三五年) indexed as Arabic
 SENTENCE = re.compile(r"[^。！？；\n]*(?:[。！？；]+[”’」）]?|\n|$)")
 PATH_SEPARATOR = " › "
 
