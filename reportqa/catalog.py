@@ -119,12 +119,12 @@ class Catalog:
         return series[at + step].source if at is not None and 0 <= at + step < len(series) else None
 
     def in_scope(self, filters: Mapping[str, list[str]] | None) -> list[Report]:
-        """The reports passing metadata filters (field → allowed values; "source" names reports)."""
+        """The reports passing metadata filters (field → allowed values, or one value; "source"
+        names reports). Both stores and the question's scope filter through here."""
+        allowed = {field: {str(v) for v in ([values] if isinstance(values, str) else values)} for field, values in (filters or {}).items() if values}
+
         def passes(report: Report) -> bool:
-            for field, values in (filters or {}).items():
-                if values and str(getattr(report, field) or "") not in {str(v) for v in values}:
-                    return False
-            return True
+            return all(str(getattr(report, field, "") or "") in values for field, values in allowed.items())
 
         return [r for r in self.reports.values() if passes(r)]
 

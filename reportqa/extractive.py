@@ -24,7 +24,7 @@ from reportqa.ingest import Chunk
 from reportqa.ingest.clean import simplified
 from reportqa.ingest.meta import META_LABELS
 from reportqa.question import Understanding
-from reportqa.retrieve import HybridSearcher, Passage, bigrams, matches
+from reportqa.retrieve import HybridSearcher, Passage, bigrams
 from reportqa.which import WhichAnswer
 
 NOT_FOUND = "资料中未提及"
@@ -424,7 +424,8 @@ def compare_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading
     passages = list(evidence.passages)
     lines = []
     for label, side in evidence.understanding.sides():
-        own = [p for p in passages if matches({**p.chunk.meta, "source": p.chunk.source}, side)][:SIDE_PASSAGES]
+        in_side = {report.source for report in searcher.index.catalog.in_scope(side)}
+        own = [p for p in passages if p.chunk.source in in_side][:SIDE_PASSAGES]
         pool = candidates(searcher, passages, own, reading.weights, reading.nouns, evidence.vector, reading.measure)
         if pool:
             lines.append(f"{label}：" + "".join(cited(c.text, c.n) for c in mmr(pool, 2, 0.9 * pool[0].score)))

@@ -27,11 +27,10 @@ class InMemorySearch:
 
     def allowed_ids(self, filters: dict | None) -> np.ndarray | None:
         """Ids of the chunks whose report passes the filters (metadata belongs to reports)."""
-        from reportqa.retrieve import matches
-
         if not filters or not any(filters.values()):
             return None
-        reports = [k for k, (source, d) in enumerate(self.documents.items()) if matches({**d.meta, "source": source}, filters)]
+        passing = {report.source for report in self.catalog.in_scope(filters)}
+        reports = [k for k, source in enumerate(self.documents) if source in passing]
         return np.flatnonzero(np.isin(self.report_of_chunk, reports))
 
     def dense_scores(self, query_vector: np.ndarray, allowed: np.ndarray | None, n: int) -> tuple[list[int], dict[int, float]]:

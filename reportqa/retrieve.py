@@ -64,16 +64,6 @@ class Passage:
         }
 
 
-def matches(meta: dict, filters: dict[str, str | list[str]]) -> bool:
-    for key, wanted in filters.items():
-        if not wanted:
-            continue
-        values = [wanted] if isinstance(wanted, str) else list(wanted)
-        if str(meta.get(key, "")) not in [str(v) for v in values]:
-            return False
-    return True
-
-
 def bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 

@@ -148,11 +148,10 @@ class PgIndex:
 
     def allowed_ids(self, filters: dict | None) -> list[int] | None:
         """The ids of the reports that pass the filters; searches restrict chunks to them in SQL."""
-        from reportqa.retrieve import matches
-
         if not filters or not any(filters.values()):
             return None
-        return [d.report_id for s, d in self.documents.items() if matches({**d.meta, "source": s}, filters)]
+        passing = {report.source for report in self.catalog.in_scope(filters)}
+        return [d.report_id for s, d in self.documents.items() if s in passing]
 
     def dense_scores(self, query_vector: np.ndarray, allowed: list[int] | None, n: int) -> tuple[list[int], dict[int, float]]:
         """Nearest chunks by inner product: through the IVFFlat index when unfiltered and one exists,
