@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from reportqa.ingest.clean import simplified
 from reportqa.periods import as_year
 
 PLACE_FIELDS = ("town", "county", "city", "province")
@@ -35,8 +36,9 @@ class Report:
 
     @classmethod
     def from_meta(cls, source: str, meta: Mapping) -> "Report":
-        text = {name: str(meta.get(name) or "") for name in ("title", *PLACE_FIELDS, "doc_type", "date")}
-        return cls(source, **text, year=as_year(meta.get("year")))
+        """The title in simplified script, as the report's text is shown (廣州共產黨報告 → 广州共产党报告)."""
+        text = {name: str(meta.get(name) or "") for name in (*PLACE_FIELDS, "doc_type", "date")}
+        return cls(source, simplified(str(meta.get("title") or "")), **text, year=as_year(meta.get("year")))
 
     @property
     def issuer(self) -> str:

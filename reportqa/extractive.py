@@ -21,7 +21,6 @@ import numpy as np
 from reportqa.evidence import SIDE_PASSAGES, Evidence
 from reportqa.figures import Measure, asked_measure, has_figure, stripped_figure
 from reportqa.ingest import Chunk
-from reportqa.ingest.clean import simplified
 from reportqa.ingest.meta import META_LABELS
 from reportqa.question import Understanding
 from reportqa.retrieve import HybridSearcher, Passage, bigrams
@@ -157,7 +156,7 @@ def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, fl
     (老家 for 返乡, 涨): no clause can hold it, so it cannot mark the clause about the item. Nor can
     the title words by which the question names its report (广州 in 「一大广州共产党报告说…」)."""
     tokenizer, idf, reports = searcher.index.tokenizer, searcher.index.idf, searcher.index.catalog.reports
-    titles = "".join(simplified(reports[source].title) for source in u.reports if source in reports)
+    titles = "".join(reports[source].title for source in u.reports if source in reports)
     parts = {}
     for noun in tokenizer.nouns(u.item or u.query):
         tokens = tokenizer.tokens(noun)

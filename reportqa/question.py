@@ -169,7 +169,7 @@ def stated_count(text: str) -> int:
 def _titled(sources: list[str], question: str, catalog: Catalog, tokenizer: Tokenizer) -> list[str]:
     """「一大广州共产党报告」: of the reports a number names, those whose titles' own words (not the
     words all of them share) the question uses; all of them when it uses none."""
-    words = {s: {w for w in tokenizer.words(simplified(catalog.reports[s].title)) if len(w) >= 2} for s in sources}
+    words = {s: {w for w in tokenizer.words(catalog.reports[s].title) if len(w) >= 2} for s in sources}
     shared = set.intersection(*words.values()) if words else set()
     named = [s for s in sources if any(w in question for w in words[s] - shared)]
     return named or sources

@@ -98,6 +98,7 @@ def test_section_years_speak_of_the_heading_year_else_the_report_year():
 def test_catalog_labels_issuers_and_congress_ordinals():
     assert CATALOG.reports["a.txt"].label() == "凤桥镇 · 2023年 · 政府工作报告"
     assert "1997年" in CATALOG.reports["d.txt"].label()
+    assert CATALOG.reports["g.txt"].label() == "广州共产党报告 (一大) · 1921年 · 党代会报告", "titles shown in simplified script, as the text is"
     assert ordinals("十五大报告提出") == {(15, "党代会")} and ordinals("第十六次全国代表大会") == {(16, "党代会")}
     assert CATALOG.by_ordinal[(15, "党代会")] == ["d.txt"]
     assert ordinals("十九大的下一届党代会") == {(19, "党代会")}  # 「下一届」 points at a congress, it does not number one
