@@ -19,7 +19,7 @@ from itertools import takewhile
 import numpy as np
 
 from reportqa.evidence import SIDE_PASSAGES, Evidence
-from reportqa.figures import Measure, asked_measure, has_figure, stripped_figure
+from reportqa.figures import DATES, Measure, asked_measure, has_figure, stripped_figure
 from reportqa.ingest import Chunk
 from reportqa.ingest.meta import META_LABELS
 from reportqa.question import Understanding
@@ -298,7 +298,7 @@ def figure_draft(reading: Reading) -> str:
             return "".join(cited(c.text, c.n) for c in mmr(stating, 2, 0.9 * candidate.score))
         if stripped_figure(candidate.text) and candidate.terms >= MIN_DISTINCTIVE:
             return refuse("该项的具体数字（原文此处没有给出数值）")
-    if reading.measure.unit:
+    if reading.measure.unit and reading.measure.unit not in DATES:  # a count never answers 哪一年
         any_measure = replace(reading.measure, unit="")
         stating = [c for c in pool if _states_figure(c.text, reading.nouns, reading.weights, any_measure)]
         if stating:

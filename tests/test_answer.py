@@ -177,3 +177,24 @@ def test_an_enumeration_starts_after_the_colon_that_announces_it():
     text = "知识分子的政治运动可以分为三派：1.民主主义运动；2.基尔特社会主义；3.无政府主义运动。"
     chunk = Chunk("c", "a.txt", ("报告",), text, 0, len(text), 0, len(text))
     assert [point for point, _ in enumerated(chunk)] == ["1.民主主义运动；", "2.基尔特社会主义；", "3.无政府主义运动。"]
+
+
+def test_a_count_about_the_item_never_answers_which_year():
+    """「中美两国是哪一年建交的」 over a sentence about 两国 whose only figure is 五项原则: no year, no answer."""
+    from reportqa.extractive import Candidate, Reading, figure_draft
+    from reportqa.figures import asked_measure
+
+    sentence = Candidate("中苏两国关系应在和平共处五项原则基础上正常化。", 1, terms=0.6, meaning=0.9)
+    nouns = {"两国": 5.0, "关系": 2.0}
+    reading = Reading(nouns, nouns, asked_measure("十大报告说中美两国是哪一年正式建交的"), [], [sentence], held=1.0)
+    assert figure_draft(reading).startswith(NOT_FOUND)
+    counted = Reading(nouns, nouns, asked_measure("两国关系讲了几项原则"), [], [sentence], held=1.0)
+    assert "五项原则" in figure_draft(counted), "a count in another measure word still answers a count"
+
+
+def test_a_sentence_announcing_parts_takes_the_lines_that_open_alike():
+    from reportqa.extractive import _completed
+
+    text = "关键是要构建“1439”工作体系：\n“1”即聚焦创新平台。\n“4”即深化四大战略，\n“3”即开展三年行动。\n围绕总体要求，重点抓好以下工作：\n（一）加快转型"
+    assert _completed("关键是要构建“1439”工作体系：", text) == "关键是要构建“1439”工作体系：“1”即聚焦创新平台。“4”即深化四大战略，“3”即开展三年行动。"
+    assert _completed("重点抓好以下工作：", text) == "重点抓好以下工作：（一）加快转型"
