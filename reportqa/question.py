@@ -183,7 +183,11 @@ def _missing_ordinals(question: str, u: Understanding, scope: list[Report]) -> l
         return []
     held = {n for report in scope for n in ordinals(report.title)}
     bodies = {body for _, body in held}
-    return [m.group(0) for m in ORDINAL.finditer(question) if (n := next(iter(ordinals(m.group(0))), None)) and n[1] in bodies and n not in held]
+    missing = []
+    for match in ORDINAL.finditer(question):
+        if any(body in bodies and (n, body) not in held for n, body in ordinals(match.group(0))):
+            missing.append(match.group(0))
+    return missing
 
 
 def _neighbours(u: Understanding, rest: str, catalog: Catalog, scope: list[Report]) -> str:
@@ -198,7 +202,7 @@ def _neighbours(u: Understanding, rest: str, catalog: Catalog, scope: list[Repor
     moved = {source: catalog.neighbour(source, step) for source in named}
     if named:
         u.years = [y for y in u.years if y not in {catalog.reports[s].year for s in named}]
-        u.missing_reports = [f"{catalog.reports[s].label()}{shift.group(0)}" for s, m in moved.items() if not m]
+        u.missing_reports += [f"{catalog.reports[s].label()}{shift.group(0)}" for s, m in moved.items() if not m]
         u.reports = [m for m in moved.values() if m]
     return rest[: shift.start()] + "＿" * len(shift.group(0)) + rest[shift.end() :]
 
