@@ -214,6 +214,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from reportqa.evaluation import answers_markdown, load_gold, retrieval_markdown, run_evaluation, select, write_report
     from reportqa.evaluation.gold import assemble_corpus, available_corpora
     from reportqa.llm import LLMConfig, LLMUnavailable
+    from reportqa.store import IndexMismatch
+    from reportqa.stores import build_index
 
     llm_config = None
     if args.llm:
@@ -232,7 +234,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_(corpus_dir=assemble_corpus(corpora, home / "corpus"), index_dir=home / "index")
     print(f"评测语料：{'、'.join(corpora)}；{len(gold)} 个问题；索引 {settings.index_dir}", file=sys.stderr)
     started = time.perf_counter()
-    searcher = _searcher(settings)
+    try:
+        searcher = _searcher(settings)
+    except IndexMismatch:  # built by another version: the eval index holds nothing but the gold corpora
+        _log("评测索引与当前配置不一致；它只由金标语料生成，正在按当前配置重建……")
+        build_index(settings, rebuild=True, show_progress=sys.stderr.isatty(), log=_log)
+        searcher = _searcher(settings)
     opened = time.perf_counter() - started
     results = run_evaluation(
         searcher, gold, settings.embed_model, half=args.half or "", answers=args.answers, llm_config=llm_config,
