@@ -56,6 +56,7 @@ class Understanding:
     missing_reports: list[str] = field(default_factory=list)  # 「十六大的下一届」 where the corpus ends
     years: list[int] = field(default_factory=list)
     year_words: list[str] = field(default_factory=list)  # as written: 去年, 十四五
+    report_years: list[int] = field(default_factory=list)  # 「2019年的党代会报告」: the year of the report itself
     doc_types: list[str] = field(default_factory=list)
     unknown_doc_types: list[str] = field(default_factory=list)
     which_towns: bool = False  # a which-question over towns (哪个镇), not over documents or years
@@ -74,7 +75,7 @@ class Understanding:
     def filters(self, given: Mapping | None = None) -> dict[str, list[str]]:
         """The user's filters narrowed by what the question names (a conflict leaves the user's)."""
         out = {k: _as_list(v) for k, v in (given or {}).items() if v}
-        named = {**self.places, "doc_type": self.doc_types, "source": self.reports}
+        named = {**self.places, "doc_type": self.doc_types, "source": self.reports, "year": [str(y) for y in self.report_years]}
         for key, values in named.items():
             if values and not out.get(key):
                 out[key] = list(values)
@@ -190,6 +191,16 @@ def _missing_ordinals(question: str, u: Understanding, scope: list[Report]) -> l
     return missing
 
 
+def _report_years(question: str, u: Understanding) -> list[int]:
+    """「2019年的党代会报告」「去年的政府工作报告」: a year written just before the kind of document
+    names the report's own year (a filter), not a year the report speaks of. A report named
+    otherwise (十九大, 「2012年党代会的上一届」) has its year already."""
+    if len(u.years) != 1 or u.reports:
+        return []
+    kinds = "|".join(re.escape(words) for kind in u.doc_types for words in (kind, kind.removesuffix("报告")))
+    return u.years if kinds and any(re.search(rf"{re.escape(word)}年?的?(?:{kinds})", question) for word in u.year_words) else []
+
+
 def _neighbours(u: Understanding, rest: str, catalog: Catalog, scope: list[Report]) -> str:
     """「十九大的下一届」: the named report (by its number, or as the one report of a named year)
     is replaced by its neighbour in the series, and the named year by the neighbour's."""
@@ -275,6 +286,9 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     for word in u.year_words:
         if not ABSOLUTE.fullmatch(word) and len(u.years) == 1:
             u.query = u.query.replace(word, f"{u.years[0]}年")
+    u.report_years = _report_years(question, u)
+    if u.report_years and not catalog.in_scope(u.filters(filters)):
+        u.missing_reports.append(f"{'、'.join(u.place_names)}{years_label(u.report_years)}的{'、'.join(u.doc_types)}")
     for kind in u.doc_types + u.unknown_doc_types:
         for words in (kind, kind.removesuffix("报告")):
             rest = rest.replace(words, "＿" * len(words))

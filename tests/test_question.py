@@ -134,6 +134,15 @@ def test_a_congress_the_corpus_lacks_is_missing_unless_it_is_only_a_topic():
     assert ask("十五大的下一届党代会报告说了什么").scope().count("党代会报告") == 0
 
 
+def test_a_year_before_the_kind_of_document_is_the_reports_own_year():
+    named = ask("1997年的党代会报告说了什么")
+    assert named.report_years == [1997] and named.filters()["year"] == ["1997"] and not named.missing_reports
+    assert ask("2019年党代会报告说了什么").missing_reports == ["2019年的党代会报告"]
+    assert ask("凤桥镇2021年的政府工作报告说了什么").missing_reports == ["凤桥镇2021年的政府工作报告"]
+    assert ask("凤桥镇2022年规上工业产值是多少").report_years == [], "a year the report speaks of"
+    assert ask("2002年党代会的上一届报告里，1996年的情况").report_years == [], "the report is named otherwise"
+
+
 # ---------------------------------------------------------------- understanding
 
 
