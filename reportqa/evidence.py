@@ -51,7 +51,7 @@ def refusal_reason(searcher: HybridSearcher, u: Understanding, filters: dict) ->
     if u.unknown_places:
         return f"{'、'.join(u.unknown_places)}的情况（资料库中没有关于该地的材料）"
     if u.missing_reports:
-        return f"{'、'.join(u.missing_reports)}的材料（资料库中没有这份材料）"
+        return f"{'、'.join(u.missing_reports)}（资料库中没有这份材料）"
     if u.unknown_doc_types:
         return f"{'、'.join(u.unknown_doc_types)}（资料库中没有这类材料）"
     if u.years and not _has_year(searcher, filters, set(u.years)):

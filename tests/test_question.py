@@ -140,6 +140,9 @@ def test_a_year_before_the_kind_of_document_is_the_reports_own_year():
     assert ask("2019年党代会报告说了什么").missing_reports == ["2019年的党代会报告"]
     assert ask("凤桥镇2021年的政府工作报告说了什么").missing_reports == ["凤桥镇2021年的政府工作报告"]
     assert ask("凤桥镇2022年规上工业产值是多少").report_years == [], "a year the report speaks of"
+    assert ask("余新镇的政府工作报告提到未来社区了吗").missing_reports == ["余新镇的政府工作报告"], "余新镇 has an interview only"
+    assert not ask("余新镇的访谈里说了什么").missing_reports
+    assert not ask("区党代会报告点赞了余新镇哪两项工作").missing_reports, "the kind is spoken of, not searched in"
     assert ask("2002年党代会的上一届报告里，1996年的情况").report_years == [], "the report is named otherwise"
 
 
