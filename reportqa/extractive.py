@@ -250,12 +250,12 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
     u, passages = evidence.understanding, list(evidence.passages)
     if evidence.refusal:
         return refuse(evidence.refusal), passages
+    if passages and (field := report_field(searcher, u)):  # 「…报告是哪一年作的」 reads as which-years too
+        return report_field_draft(searcher, u, passages, field), passages
     if evidence.which is not None:
         return which_draft(evidence.which, passages), passages
     if not passages:
         return refuse(), passages
-    if u.wants_person and all(len(w) < 2 for w in searcher.index.tokenizer.words(u.item)):
-        return speaker_draft(searcher, u, passages), passages
     reading = read(searcher, evidence)
     if reading.lacks_evidence():
         return refuse(), passages
@@ -320,19 +320,31 @@ def person_draft(searcher: HybridSearcher, u: Understanding, reading: Reading) -
     return refuse("相关人员的姓名")
 
 
-def speaker_draft(searcher: HybridSearcher, u: Understanding, passages: list[Passage]) -> str:
-    """「十八大报告是谁作的」「这篇访谈是谁讲的」: a who-question about nothing but the report itself (its
-    item, past the names, is at most a one-character verb: 作, 讲) asks who speaks in it, which the
-    report's metadata records (讲话人 / 受访人), not its sentences. Only when what the question names
-    (place, report, year, kind) leaves one report: the best passage's report would be a guess."""
+def report_field(searcher: HybridSearcher, u: Understanding) -> str:
+    """The metadata field a question about nothing but the report itself asks for (its item, past
+    the names, is at most a one-character verb: 作, 讲, 开): 「十八大报告是谁作的」 its speaker,
+    「十五大是哪一年开的」 its year; "" for any other question. (The recorded date is the page's
+    publication date, not the day the report was given.)"""
+    if any(len(w) >= 2 for w in searcher.index.tokenizer.words(u.item)):
+        return ""
+    if u.wants_person:
+        return "speaker"
+    return "year" if asked_measure(u.question).unit == "年" else ""
+
+
+def report_field_draft(searcher: HybridSearcher, u: Understanding, passages: list[Passage], field: str) -> str:
+    """The report's own record (讲话人, 年份, 日期), not its sentences: only when what the question
+    names (place, report, year, kind) leaves one report, since the best passage's report would be a
+    guess."""
+    label = META_LABELS[field]
     named = [r for r in searcher.index.catalog.in_scope(u.filters()) if not u.years or r.year in u.years]
     if len(named) != 1:
-        return refuse("是哪一份材料的讲话人（问题所指的不是资料库中的某一份材料，请写明镇街、年份或报告）")
+        return refuse(f"是哪一份材料的{label}（问题所指的不是资料库中的某一份材料，请写明镇街、年份或报告）")
     n = next((i for i, p in enumerate(passages, 1) if p.chunk.source == named[0].source), None)
-    speaker = passages[n - 1].chunk.meta.get("speaker") if n else ""
-    if not speaker:
-        return refuse("这份材料的讲话人（资料信息中没有记录）")
-    return cited(f"{passages[n - 1].source_label()}的{META_LABELS['speaker']}：{speaker}", n)
+    value = str(passages[n - 1].chunk.meta.get(field) or "") if n else ""
+    if not value:
+        return refuse(f"这份材料的{label}（资料信息中没有记录）")
+    return cited(f"{passages[n - 1].source_label()}的{label}：{value}{'年' if field == 'year' else ''}", n)
 
 
 def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[str, list[Passage]]:
