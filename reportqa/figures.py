@@ -111,9 +111,13 @@ def _reads_as_figure(raw: str, text: str, end: int) -> bool:
 
 
 def amounts(text: str) -> list[Figure]:
-    """The figures that state a quantity: a year (2022年, 二〇二二年), an ordinal (第二项, 头一次) or a
-    plan's name (十四五) answers no 「多少」."""
-    return [f for f in figures(text) if not (_is_year(f, text) or text[f.start - 1 : f.start] in ORDINAL_PREFIXES or text[f.end : f.end + 1] == "五")]
+    """The figures that state a quantity: a year (2022年, 二〇二二年), an ordinal (第二项, 头一次), a
+    plan's name (十四五) or a quoted name (“1439”工作体系) answers no 「多少」."""
+    return [f for f in figures(text) if not (_is_year(f, text) or text[f.start - 1 : f.start] in ORDINAL_PREFIXES or text[f.end : f.end + 1] == "五" or _quoted(f, text))]
+
+
+def _quoted(figure: Figure, text: str) -> bool:
+    return figure.start > 0 and text[figure.start - 1] in "“‘「" and text[figure.end : figure.end + 1] in "”’」"
 
 
 def _is_year(figure: Figure, text: str) -> bool:
