@@ -61,14 +61,14 @@ def refusal_reason(searcher: HybridSearcher, u: Understanding, filters: dict) ->
 
 
 def ranked(searcher: HybridSearcher, u: Understanding, filters: dict, given: dict | None, k: int, mode: str, vector) -> list[Passage]:
-    """The top passages within what the question names: a comparison's sides first, else an asked
-    year's passages first. A small scope is filled up from the user's own filters, ranked after."""
+    """The top passages within what the question names: a comparison's sides first, else the
+    passages that speak of an asked year first. A small scope is filled up from the user's own filters, ranked after."""
     want = max(k, MIN_PASSAGES)
     if u.kind == "compare":
         return _numbered(by_side(searcher, u, filters, mode) + searcher.search(u.query, filters, want, mode, vector))[:want]
-    passages = searcher.search(u.query, filters, CANDIDATES if u.years else want, mode, vector)
-    if u.years:
-        years = set(u.years)
+    years = set(u.years) - set(u.report_years)  # 「2022年的党代会报告」 filters on its year; it does not speak only of 2022
+    passages = searcher.search(u.query, filters, CANDIDATES if years else want, mode, vector)
+    if years:
         passages = sorted(passages, key=lambda p: year_tier(searcher, p, years))[:want]
     if len(passages) < want and filters != (given or {}):
         passages += without(searcher.search(u.query, given, want, mode, vector), passages)[: want - len(passages)]
