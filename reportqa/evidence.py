@@ -62,7 +62,8 @@ def refusal_reason(searcher: HybridSearcher, u: Understanding, filters: dict) ->
 
 def ranked(searcher: HybridSearcher, u: Understanding, filters: dict, given: dict | None, k: int, mode: str, vector) -> list[Passage]:
     """The top passages within what the question names: a comparison's sides first, else the
-    passages that speak of an asked year first. A small scope is filled up from the user's own filters, ranked after."""
+    passages that speak of an asked year first. A small scope is filled up from the user's own
+    filters, ranked after."""
     want = max(k, MIN_PASSAGES)
     if u.kind == "compare":
         return _numbered(by_side(searcher, u, filters, mode) + searcher.search(u.query, filters, want, mode, vector))[:want]

@@ -156,7 +156,7 @@ def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, fl
     (老家 for 返乡, 涨): no clause can hold it, so it cannot mark the clause about the item. Nor can
     the title words by which the question names its report (广州 in 「一大广州共产党报告说…」)."""
     tokenizer, idf, reports = searcher.index.tokenizer, searcher.index.idf, searcher.index.catalog.reports
-    titles = "".join(reports[source].title for source in u.reports if source in reports)
+    titles = "".join(reports[source].title for source in u.reports)
     parts = {}
     for noun in tokenizer.nouns(u.item or u.query):
         tokens = tokenizer.tokens(noun)
@@ -333,7 +333,7 @@ def report_field(searcher: HybridSearcher, u: Understanding) -> str:
 
 
 def report_field_draft(searcher: HybridSearcher, u: Understanding, passages: list[Passage], field: str) -> str:
-    """The report's own record (讲话人, 年份, 日期), not its sentences: only when what the question
+    """The report's own record (讲话人, 年份), not its sentences: only when what the question
     names (place, report, year, kind) leaves one report, since the best passage's report would be a
     guess."""
     label = META_LABELS[field]
