@@ -94,6 +94,19 @@ def test_wiki_line_breaks_inside_sentences_are_joined_and_make_no_headings():
     assert titles == ["形势和任务"]
 
 
+def test_circled_numbers_are_the_finest_headings():
+    """「①工会学校」 under 「3．成立工人学校」 is a sub-heading, not a part title above 一、."""
+    text = "三、今后意见\n2．成立工会\n这个问题更是困难，工会已增加到一百多个。\n3．成立工人学校\n①工会学校\n成立这类学校的计划是：各派两名代表。\n" \
+           "②工人夜校\n目前只有一所学校是由我们的同志直接领导的。\n4．对农民的宣传工作\n我们要千方百计地帮助他扩大影响。\n"
+    paths = [path for path, section in parse_sections(text).walk() if section.body]
+    assert paths == [
+        ("三、今后意见", "2．成立工会"),
+        ("三、今后意见", "3．成立工人学校", "①工会学校"),
+        ("三、今后意见", "3．成立工人学校", "②工人夜校"),
+        ("三、今后意见", "4．对农民的宣传工作"),
+    ]
+
+
 def test_interview_has_one_section_per_host_question(documents):
     doc = documents["000"]
     questions = doc.sections.children

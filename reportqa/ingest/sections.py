@@ -1,6 +1,6 @@
 """Recover the section tree of a government report or an interview.
 
-Reports are strongly structured (一、 / （一） / 1. / （1） / 第X章, unnumbered
+Reports are strongly structured (一、 / （一） / 1. / （1） / ① / 第X章, unnumbered
 part titles such as 「2022年重点工作安排」, paragraphs led by 一是… or ——五年来，),
 and interviews are question-and-answer turns. A passage is only meaningful
 with its place in that tree, so chunks never cross a section and carry the
@@ -22,9 +22,10 @@ HEADING_KINDS: list[tuple[int, re.Pattern[str]]] = [
     (4, re.compile(rf"^（[{CN_NUM}]+）")),
     (5, re.compile(r"^\d{1,2}[.．、](?!\d)")),
     (6, re.compile(r"^（\d{1,2}）")),
+    (7, re.compile(r"^[\u2460-\u2473\u2474-\u2487]")),  # ①…⑳ and ⑴…⒇, the finest numbering
 ]
 PART_RANK = 0  # unnumbered part titles sit above numbered headings
-LEAD_RANK = 7  # paragraphs led by 一是… / ——五年来，
+LEAD_RANK = 8  # paragraphs led by 一是… / ——五年来，
 MAX_HEADING_CHARS = 60
 MAX_PART_CHARS = 24
 LEAD = re.compile(rf"^(——|[{CN_NUM}]是)")
