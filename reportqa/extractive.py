@@ -138,15 +138,18 @@ def cited(sentence: str, n: int) -> str:
 
 
 def about_item(sentence: str, core: dict[str, float], weights: dict[str, float]) -> list[str]:
-    """The clause holding the item's distinctive words, and the next one when it shares a word
-    with the question (「产值万元，同比增长21%」 for 同比增长); none when no clause holds enough."""
+    """The clause holding the item's distinctive words, and the ones after it while each shares a
+    word with the question (「产值万元，同比增长21%」 for 同比增长; 「在第五个五年计划期内，把全国三分之一的
+    企业建成大庆式企业」); none when no clause holds enough."""
     clauses = CLAUSE.split(sentence)
     fits = [coverage(core, c) for c in clauses]
     best = max(range(len(clauses)), key=fits.__getitem__)
     if fits[best] < MIN_DISTINCTIVE:
         return []
-    goes_on = best + 1 < len(clauses) and coverage(weights, clauses[best + 1]) > 0
-    return clauses[best : best + 2] if goes_on else clauses[best : best + 1]
+    end = best + 1
+    while end < len(clauses) and coverage(weights, clauses[end]) > 0:
+        end += 1
+    return clauses[best:end]
 
 
 def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, float]) -> dict[str, float]:

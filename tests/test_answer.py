@@ -6,6 +6,8 @@ import json
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, verify
 from reportqa.cli import main
+from reportqa.extractive import about_item
+from reportqa.figures import has_figure
 from reportqa.llm import LLMConfig
 
 
@@ -38,6 +40,14 @@ def test_who_spoke_and_when_come_from_the_reports_metadata(searcher):
     assert Answerer(searcher).ask("陶堰街道的工作计划是谁写的").refused  # its metadata names no speaker
     assert Answerer(searcher).ask("十八大报告是谁作的").refused  # names no report of this corpus: no guess
     assert "朱勤中" not in Answerer(searcher).ask("凤桥镇的党委书记是谁").text  # a role is asked of the text
+
+
+def test_the_clauses_about_the_item_run_on_while_they_share_its_words():
+    sentence = "按照大庆式企业和大寨县的标准，在第五个五年计划期内，把全国三分之一的企业建成大庆式企业，人民生活有所改善。"
+    weights = {"大庆": 5.0, "大寨": 5.6, "五年计划": 5.6, "企业": 2.1, "建成": 1.6}
+    clauses = about_item(sentence, {"大庆": 5.0, "大寨": 5.6}, weights)
+    assert clauses == ["按照大庆式企业和大寨县的标准", "在第五个五年计划期内", "把全国三分之一的企业建成大庆式企业"]
+    assert has_figure("".join(clauses))
 
 
 def test_refuses_figures_the_report_lost_and_places_it_lacks(searcher):
