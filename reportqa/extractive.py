@@ -169,8 +169,16 @@ def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, fl
 
 def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, float], measure: Measure) -> bool:
     """Does the sentence state a quantity of the asked measure (not a year, an ordinal, or a rate
-    for a level) about the asked item?"""
-    return any(has_figure(clause, measure) for clause in about_item(sentence, core, weights))
+    for a level) about the asked item? A measure the question names (人, 元) may follow in the next
+    clause: 「工人中有许多人力车夫，计有五万到六万人」."""
+    clauses = about_item(sentence, core, weights)
+    if any(has_figure(clause, measure) for clause in clauses):
+        return True
+    if not clauses or not measure.unit or measure.unit in DATES:
+        return False
+    parts = CLAUSE.split(sentence)
+    after = parts[parts.index(clauses[-1]) + 1 :][:1]
+    return any(has_figure(clause, replace(measure, rate_ok=False)) for clause in after)
 
 
 def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list[Passage], weights: dict[str, float], core: dict[str, float], vector, measure: Measure) -> list[Candidate]:

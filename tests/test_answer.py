@@ -6,8 +6,8 @@ import json
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, verify
 from reportqa.cli import main
-from reportqa.extractive import about_item
-from reportqa.figures import has_figure
+from reportqa.extractive import _states_figure, about_item
+from reportqa.figures import asked_measure, has_figure
 from reportqa.llm import LLMConfig
 
 
@@ -48,6 +48,13 @@ def test_the_clauses_about_the_item_run_on_while_they_share_its_words():
     clauses = about_item(sentence, {"大庆": 5.0, "大寨": 5.6}, weights)
     assert clauses == ["按照大庆式企业和大寨县的标准", "在第五个五年计划期内", "把全国三分之一的企业建成大庆式企业"]
     assert has_figure("".join(clauses))
+
+
+def test_a_figure_in_the_asked_measure_may_follow_the_items_clause():
+    nouns = {"人力车": 6.7}
+    sentence = "工人中有许多人力车夫，计有五万到六万人。"
+    assert _states_figure(sentence, nouns, nouns, asked_measure("北京的人力车夫大概有多少人"))
+    assert not _states_figure("公共预算收入万元，同比增长56%。", {"预算": 3.0}, {"预算": 3.0}, asked_measure("公共预算收入完成了多少万元"))
 
 
 def test_refuses_figures_the_report_lost_and_places_it_lacks(searcher):
