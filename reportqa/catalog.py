@@ -16,6 +16,8 @@ from reportqa.ingest.clean import simplified
 from reportqa.periods import as_year
 
 PLACE_FIELDS = ("town", "county", "city", "province")
+SHORT_NAME = re.compile(r"\s*[(（]([^()（）]{1,10})[)）]$")  # 「高举…团结奋斗 (二十大)」: the name the title gives itself
+LONG_TITLE = 20  # characters: a longer title is shown by that short name where it gives one
 PLACE_SUFFIX = re.compile(r"(特别行政区|自治区|自治州|自治县|街道|镇|乡|区|县|市|省)$")
 # 「第九次全国代表大会」「十五大」「第三届人民代表大会」: a numbered congress in a title; 「下一次党代会」
 # and 「这一届」 point at one, they do not number it.
@@ -51,9 +53,15 @@ class Report:
         government reports, the party congress reports) and differ by year."""
         return (*(getattr(self, f) for f in PLACE_FIELDS), self.doc_type)
 
+    @property
+    def name(self) -> str:
+        """The title as a label shows it: a long one by the short name it ends with (二十大)."""
+        short = SHORT_NAME.search(self.title)
+        return short.group(1) if short and len(self.title) > LONG_TITLE else self.title
+
     def label(self) -> str:
         """「凤桥镇 · 2023年 · 政府工作报告」; a report without a town is named by its title."""
-        parts = [self.issuer if self.town or not self.title else self.title]
+        parts = [self.issuer if self.town or not self.title else self.name]
         if self.year and str(self.year) not in parts[0]:
             parts.append(f"{self.year}年")
         if self.doc_type and self.doc_type not in parts[0]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from reportqa.catalog import Catalog, ordinals
+from reportqa.catalog import Catalog, Report, ordinals
 from reportqa.figures import asked_measure, chinese_number, figures, has_figure, stripped_figure
 from reportqa.lexicon import Tokenizer
 from reportqa.periods import absolute_years, relative_years, section_years, years_in
@@ -100,6 +100,8 @@ def test_catalog_labels_issuers_and_congress_ordinals():
     assert CATALOG.reports["a.txt"].label() == "凤桥镇 · 2023年 · 政府工作报告"
     assert "1997年" in CATALOG.reports["d.txt"].label()
     assert CATALOG.reports["g.txt"].label() == "广州共产党报告 (一大) · 1921年 · 党代会报告", "titles shown in simplified script, as the text is"
+    long = Report("h.txt", "高举中国特色社会主义伟大旗帜 为全面建设社会主义现代化国家而团结奋斗 (二十大)", doc_type="党代会报告", year=2022)
+    assert long.label() == "二十大 · 2022年 · 党代会报告", "a long title is shown by the short name it gives itself"
     assert ordinals("十五大报告提出") == {(15, "党代会")} and ordinals("第十六次全国代表大会") == {(16, "党代会")}
     assert CATALOG.by_ordinal[(15, "党代会")] == ["d.txt"]
     assert ordinals("十九大的下一届党代会") == {(19, "党代会")}  # 「下一届」 points at a congress, it does not number one
