@@ -151,12 +151,18 @@ def _unknown_places(tagged: list[tuple[str, str]], known_word: Callable[[str], b
     return found
 
 
+def _kind_words(kind: str) -> list[str]:
+    """How a question names a kind of document: whole, or without 报告 where three characters or
+    more are left (党代会 for 党代会报告; 述职 alone is a verb)."""
+    head = kind.removesuffix("报告")
+    return [kind, head] if head != kind and len(head) >= 3 else [kind]
+
+
 def _doc_types(question: str, catalog: Catalog) -> tuple[list[str], list[str]]:
     """Document kinds named: those the corpus has, and known kinds it lacks (工作总结 with no summaries)."""
     named, missing = [], []
     for kind in sorted(set(catalog.doc_types) | set(DOC_TYPES) - {"其他"}, key=len, reverse=True):
-        head = kind.removesuffix("报告")
-        if kind in question or (len(head) >= 3 and head in question):
+        if any(words in question for words in _kind_words(kind)):
             (named if kind in catalog.doc_types else missing).append(kind)
     return named, missing
 
@@ -193,7 +199,7 @@ def _missing_ordinals(question: str, u: Understanding, scope: list[Report]) -> l
 
 def _kinds(u: Understanding) -> str:
     """The kinds of document the question names, as a pattern of their words (党代会报告 or 党代会)."""
-    return "|".join(re.escape(words) for kind in u.doc_types for words in (kind, kind.removesuffix("报告")))
+    return "|".join(re.escape(words) for kind in u.doc_types for words in _kind_words(kind))
 
 
 def _place_document(question: str, u: Understanding) -> bool:
@@ -303,7 +309,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
         # 「余新镇的政府工作报告」 where 余新镇 has only an interview: the document named is not there
         u.missing_reports.append(f"{'、'.join(u.place_names)}{years_label(u.report_years)}的{'、'.join(u.doc_types)}")
     for kind in u.doc_types + u.unknown_doc_types:
-        for words in (kind, kind.removesuffix("报告")):
+        for words in _kind_words(kind):
             rest = rest.replace(words, "＿" * len(words))
     which_span = WHICH.search(rest)
     if which_span:
