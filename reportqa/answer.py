@@ -27,6 +27,7 @@ from reportqa.limits import check_ask
 from reportqa.llm import LLMConfig, LLMUnavailable, chat_model, guarded
 from reportqa.question import Understanding, years_label
 from reportqa.retrieve import HybridSearcher, Passage, bigrams
+from reportqa.store import years_of
 
 CITE = re.compile(r"\s*\[(\d+)\]")
 
@@ -104,13 +105,15 @@ LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.、．)）]|[-*•])\s*")  # 「1. �
 
 
 def support_text(passage: Passage) -> str:
-    """What a citation of this passage vouches for: its text and section, and the report it is
-    from as users see it (the label line of a which-answer, 「凤桥镇 · 2023年 · 政府工作报告」, and
-    who speaks in it)."""
+    """What a citation of this passage vouches for: its text and section, the years its section
+    speaks of (a comparison's side 「2020年：」 quoting a 2021 report's review of 2016–2020), and the
+    report it is from as users see it (the label line of a which-answer, 「凤桥镇 · 2023年 · 政府工作报告」,
+    and who speaks in it)."""
     meta = passage.chunk.meta
     fields = (str(meta.get(k) or "") for k in ("title", "town", "county", "city", "province", "year", "doc_type"))
     speaker = f"{META_LABELS['speaker']}：{meta['speaker']}" if meta.get("speaker") else ""
-    return " ".join([passage.chunk.embedding_text(), passage.source_label(), *fields, speaker])
+    years = (f"{year}年" for year in sorted(years_of(passage.chunk)))
+    return " ".join([passage.chunk.embedding_text(), *years, passage.source_label(), *fields, speaker])
 
 
 def _dictionary_terms(searcher: HybridSearcher, text: str) -> list[str]:
@@ -170,7 +173,8 @@ def attribute(body: str, passages: list[Passage], question: str = "") -> int | N
 def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[Passage]) -> tuple[str, list[int], list[str]]:
     """Check every sentence, cited or not, against the passages it cites or is attributed to: its
     numbers, named terms and content words must be there. An uncited sentence no passage holds is
-    kept only when it claims nothing (「具体如下：」); everything else unsupported is dropped.
+    kept only when it claims nothing (「具体如下：」) or only an absence (「2020年：资料中未提及。」);
+    everything else unsupported is dropped.
 
     Returns the checked text (citations renumbered), the original passage numbers in citation
     order, and the dropped sentences as written.
@@ -193,8 +197,8 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
             if valid and not unsupported(searcher, body, support, question):
                 order.extend(n for n in valid if n not in order)
                 kept.append(sentence)
-            elif not cited and not unsupported(searcher, body, "", question) and NOT_FOUND not in body:
-                kept.append(body)  # a connective phrase such as 「具体如下：」 claims nothing
+            elif not cited and (NOT_FOUND in body or not unsupported(searcher, body, "", question)):
+                kept.append(body)  # 「具体如下：」 claims nothing; 「2020年：资料中未提及。」 claims only an absence
             else:
                 dropped.append(sentence)
         lines.append("".join(kept))

@@ -8,7 +8,7 @@ filters is a reason to refuse, said exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,7 @@ class Evidence:
     which: WhichAnswer | None
     vector: np.ndarray  # the question's embedding, computed once for search and for the writer
     refusal: str = ""  # why the corpus cannot answer, when it cannot
+    sides: list[tuple[str, list[Passage]]] = field(default_factory=list)  # a comparison's sides: label, best passages
 
 
 def year_tier(searcher: HybridSearcher, passage: Passage, years: set[int]) -> int:
@@ -60,13 +61,15 @@ def refusal_reason(searcher: HybridSearcher, u: Understanding, filters: dict) ->
     return ""
 
 
-def ranked(searcher: HybridSearcher, u: Understanding, filters: dict, given: dict | None, k: int, mode: str, vector) -> list[Passage]:
-    """The top passages within what the question names: a comparison's sides first, else the
-    passages that speak of an asked year first. A small scope is filled up from the user's own
-    filters, ranked after."""
+def ranked(searcher: HybridSearcher, u: Understanding, filters: dict, given: dict | None, k: int, mode: str, vector,
+           sides: list[tuple[str, list[Passage]]]) -> list[Passage]:
+    """The top passages within what the question names: a comparison's sides first, taken in
+    turn, else the passages that speak of an asked year first. A small scope is filled up from the
+    user's own filters, ranked after."""
     want = max(k, MIN_PASSAGES)
-    if u.kind == "compare":
-        return _numbered(by_side(searcher, u, filters, mode) + searcher.search(u.query, filters, want, mode, vector))[:want]
+    if sides:
+        in_turn = [side[i] for i in range(SIDE_PASSAGES) for _, side in sides if i < len(side)]
+        return _numbered(in_turn + searcher.search(u.query, filters, want, mode, vector))[:want]
     years = set(u.years) - set(u.report_years)  # 「2022年的党代会报告」 filters on its year; it does not speak only of 2022
     passages = searcher.search(u.query, filters, CANDIDATES if years else want, mode, vector)
     if years:
@@ -76,13 +79,22 @@ def ranked(searcher: HybridSearcher, u: Understanding, filters: dict, given: dic
     return _numbered(passages)
 
 
-def by_side(searcher: HybridSearcher, u: Understanding, filters: dict, mode: str) -> list[Passage]:
+def by_side(searcher: HybridSearcher, u: Understanding, filters: dict, mode: str) -> list[tuple[str, list[Passage]]]:
     """A comparison's sides, each searched on its own for the item alone (the other side's name
-    would pull its passages in), taken in turn: every side is in the evidence, best first."""
+    would pull its passages in). A year side keeps the passages whose section speaks of its year
+    alone (a 2023 report's 「2022年工作回顾」 is 2022's), whichever report holds them; a review of
+    2016–2020 is no one year's."""
     query = u.item or u.query
     vector = searcher.embed(query)
-    found = [searcher.search(query, {**filters, **side}, SIDE_PASSAGES, mode, vector) for _, side in u.sides()]
-    return [side[i] for i in range(SIDE_PASSAGES) for side in found if i < len(side)]
+    found = []
+    for label, side, years in u.sides():
+        if years:
+            passages = searcher.search(query, {**filters, **side}, CANDIDATES, mode, vector)
+            passages = [p for p in passages if years_of(p.chunk) <= years]
+        else:
+            passages = searcher.search(query, {**filters, **side}, SIDE_PASSAGES, mode, vector)
+        found.append((label, passages[:SIDE_PASSAGES]))
+    return found
 
 
 def _numbered(passages: list[Passage]) -> list[Passage]:
@@ -102,8 +114,9 @@ def gather(searcher: HybridSearcher, question: str, filters: dict | None = None,
     vector = searcher.embed(u.query)
     refusal = refusal_reason(searcher, u, scope)
     which = None if refusal else find_documents(searcher, u, scope, vector)
-    passages = evidence_first(which, ranked(searcher, u, scope, filters, k, mode, vector))
-    return Evidence(question, u, passages, which, vector, refusal)
+    sides = by_side(searcher, u, scope, mode) if u.kind == "compare" else []
+    passages = evidence_first(which, ranked(searcher, u, scope, filters, k, mode, vector, sides))
+    return Evidence(question, u, passages, which, vector, refusal, sides)
 
 
 def search_passages(searcher: HybridSearcher, query: str, filters: dict | None = None, k: int = 10, mode: str = "hybrid") -> list[Passage]:

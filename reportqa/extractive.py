@@ -18,7 +18,7 @@ from itertools import takewhile
 
 import numpy as np
 
-from reportqa.evidence import SIDE_PASSAGES, Evidence
+from reportqa.evidence import Evidence
 from reportqa.figures import DATES, Measure, asked_measure, has_figure, stripped_figure
 from reportqa.ingest import Chunk
 from reportqa.ingest.meta import META_LABELS
@@ -445,9 +445,7 @@ def compare_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading
     the best sentences of its own passages (the evidence searched each side on its own)."""
     passages = list(evidence.passages)
     lines = []
-    for label, side in evidence.understanding.sides():
-        in_side = {report.source for report in searcher.index.catalog.in_scope(side)}
-        own = [p for p in passages if p.chunk.source in in_side][:SIDE_PASSAGES]
+    for label, own in evidence.sides:
         pool = candidates(searcher, passages, own, reading.weights, reading.nouns, evidence.vector, reading.measure)
         if pool:
             lines.append(f"{label}：" + "".join(cited(c.text, c.n) for c in mmr(pool, 2, 0.9 * pool[0].score)))

@@ -90,13 +90,15 @@ class Understanding:
         """「按 余新镇 · 2022年 理解」: the names and years an answer kept to."""
         return "按 " + " · ".join(self.scope()) + " 理解"
 
-    def sides(self) -> list[tuple[str, dict[str, list[str]]]]:
-        """What a comparison compares, as filters: two places, two reports, else the years named."""
+    def sides(self) -> list[tuple[str, dict[str, list[str]], set[int]]]:
+        """What a comparison compares, each side as (label, filters, years): two places, two reports,
+        else the years named. A year side is not a filter on the reports' year: a 2023 report's
+        review speaks of 2022, so its side holds the passages that speak of the year."""
         if len(self.place_names) >= 2:
-            return [(value, {name: [value]}) for name, values in self.places.items() for value in values]
+            return [(value, {name: [value]}, set()) for name, values in self.places.items() for value in values]
         if len(self.reports) >= 2:
-            return [(label, {"source": [source]}) for source, label in zip(self.reports, self.reports_label)]
-        return [(f"{year}年", {"year": [str(year)]}) for year in self.years]
+            return [(label, {"source": [source]}, set()) for source, label in zip(self.reports, self.reports_label)]
+        return [(f"{year}年", {}, {year}) for year in self.years]
 
     def scope(self) -> list[str]:
         kinds = [kind for kind in self.doc_types if not any(kind in label for label in self.reports_label)]

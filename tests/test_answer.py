@@ -32,6 +32,15 @@ def test_number_answer_is_cited_and_true(searcher):
     assert answer.citations[0].passage.chunk.source.startswith("000_")
 
 
+def test_a_year_side_quotes_the_passages_that_speak_of_that_year(searcher):
+    """凤桥镇 has one report, of 2023: its review of 2022 answers for 2022, its plan for 2023."""
+    answer = Answerer(searcher).ask("凤桥镇2022年和2023年的规上工业总产值分别是多少")
+    lines = dict(line.split("：", 1) for line in answer.text.splitlines()[1:])
+    assert "91.7亿元" in lines["2022年"] and "91.7亿元" not in lines["2023年"]
+    one_sided = Answerer(searcher).ask("天目山镇2020年和2021年的财政总收入")
+    assert "2020年：资料中未提及。" in one_sided.text.splitlines(), "a side with nothing says so"
+
+
 def test_who_spoke_and_when_come_from_the_reports_metadata(searcher):
     answer = Answerer(searcher).ask("凤桥镇2023年的政府工作报告是谁作的")
     assert "朱勤中" in answer.text and answer.citations[0].passage.chunk.source.startswith("001_")
