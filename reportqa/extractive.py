@@ -32,6 +32,7 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SPEAKER = re.compile(r"^[\u4e00-\u9fff]{2,4}[：:]")  # 孙雷：… at the start of an answer turn
 LIST_LEAD = re.compile(r"^(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，、是]|\d{1,2}[.、．](?!\d)|（[一二三四五六七八九十\d]{1,3}）|[①②③④⑤⑥⑦⑧⑨⑩])")
 CLAUSE = re.compile(r"[，；、：]")
+ANNOUNCES = re.compile(r"以下|如下|：$")  # 「必须牢牢把握以下重大原则。」: what follows are the points
 ENUMERATOR = re.compile(r"^(\D{0,2}?)(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})(\D)|[①②③④⑤⑥⑦⑧⑨⑩])")  # 「“1”」「一是」「（二）」「第三，」
 
 TOP_PASSAGES = 6  # sentences are drawn from these
@@ -366,6 +367,8 @@ def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -
     points = section_points(searcher, passages[:TOP_SECTIONS], reading.nouns)
     if len(points) < 2 and announces_list(pool[0].text):
         points = enumerated(passages[pool[0].n - 1].chunk)
+    if len(points) < 2 and ANNOUNCES.search(pool[0].text):
+        points = sections_after(searcher.index, passages[pool[0].n - 1].chunk, pool[0].text)
     if len(points) < 2:
         points = paragraph_points(searcher.index, passages[pool[0].n - 1].chunk, pool[0].text)
     if len(points) >= 2:
@@ -401,6 +404,22 @@ def section_points(searcher: HybridSearcher, top: list[Passage], nouns: dict[str
     if len(points) < 2:
         points = {point: chunk for chunk in inside for point, _ in enumerated(chunk)}
     return list(points.items())
+
+
+def sections_after(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chunk]]:
+    """「必须牢牢把握以下重大原则。」 closing a passage announces the sub-sections right after it
+    (「——坚持和加强党的全面领导。」…): their headings are the points."""
+    if not chunk.text.rstrip().endswith(sentence):
+        return []
+    parts = [index.chunks[i] for i in index.chunks_by_source[chunk.source]]
+    after = parts[[part.id for part in parts].index(chunk.id) + 1 :]
+    depth = len(chunk.section_path)
+    points: dict[str, Chunk] = {}
+    for part in after:
+        if part.section_path[:depth] != chunk.section_path or len(part.section_path) == depth:
+            break
+        points.setdefault(part.section_path[depth], part)
+    return list(points.items())[:MAX_POINTS] if len(points) >= 2 else []
 
 
 def paragraph_points(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chunk]]:

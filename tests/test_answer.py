@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, verify
 from reportqa.cli import main
-from reportqa.extractive import _states_figure, about_item
+from reportqa.extractive import _states_figure, about_item, sections_after
 from reportqa.figures import asked_measure, has_figure
+from reportqa.ingest import Chunk
 from reportqa.llm import LLMConfig
 
 
@@ -64,6 +66,17 @@ def test_a_figure_in_the_asked_measure_may_follow_the_items_clause():
     sentence = "工人中有许多人力车夫，计有五万到六万人。"
     assert _states_figure(sentence, nouns, nouns, asked_measure("北京的人力车夫大概有多少人"))
     assert not _states_figure("公共预算收入万元，同比增长56%。", {"预算": 3.0}, {"预算": 3.0}, asked_measure("公共预算收入完成了多少万元"))
+
+
+def test_a_sentence_announcing_what_follows_is_answered_by_the_sub_sections_after_it():
+    path = ("报告", "三、使命任务")
+    texts = [(path, "前进道路上，必须牢牢把握以下重大原则。"), (path + ("坚持党的全面领导。",), "——坚持党的全面领导。坚决维护党中央权威。"),
+             (path + ("坚持深化改革开放。",), "——坚持深化改革开放。深入推进改革创新。"), (path, "同志们！")]
+    chunks = [Chunk(str(n), "r.txt", p, t, 0, 0, 0, 0) for n, (p, t) in enumerate(texts)]
+    index = SimpleNamespace(chunks=chunks, chunks_by_source={"r.txt": [0, 1, 2, 3]})
+    points = sections_after(index, chunks[0], "前进道路上，必须牢牢把握以下重大原则。")
+    assert [(point, chunk.id) for point, chunk in points] == [("坚持党的全面领导。", "1"), ("坚持深化改革开放。", "2")]
+    assert sections_after(index, chunks[0], "前进道路上") == [], "only a sentence that closes its passage announces"
 
 
 def test_refuses_figures_the_report_lost_and_places_it_lacks(searcher):
