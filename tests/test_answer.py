@@ -68,6 +68,13 @@ def test_a_figure_in_the_asked_measure_may_follow_the_items_clause():
     assert not _states_figure("公共预算收入万元，同比增长56%。", {"预算": 3.0}, {"预算": 3.0}, asked_measure("公共预算收入完成了多少万元"))
 
 
+def test_a_figure_answers_only_from_a_sentence_holding_most_of_the_items_nouns():
+    nouns = {"年均": 4.0, "增长": 2.0}  # of 「GDP年均增长百分之几」: GDP is no word of the corpus
+    asked = asked_measure("过去五年GDP年均增长百分之几")
+    assert not _states_figure("城镇化率年均提高一点二个百分点。", nouns, nouns, asked)
+    assert _states_figure("国内生产总值年均增长百分之七点一。", nouns, nouns, asked)
+
+
 def test_a_sentence_announcing_what_follows_is_answered_by_the_sub_sections_after_it():
     path = ("报告", "三、使命任务")
     texts = [(path, "前进道路上，必须牢牢把握以下重大原则。"), (path + ("坚持党的全面领导。",), "——坚持党的全面领导。坚决维护党中央权威。"),
