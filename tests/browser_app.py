@@ -9,6 +9,7 @@ Screenshots go to tests/artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import pytest
 from llm_fixtures import free_port
+
+from reportqa.ingest.chunk import CHUNKER_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,12 +39,12 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 def make_home(tmp_path_factory, request) -> Path:
-    """A temporary REPORTQA_HOME with a copy of the bundled corpus and, when cached, its index."""
+    """A temporary REPORTQA_HOME with a copy of the bundled corpus and, when cached by this chunker, its index."""
     home = tmp_path_factory.mktemp("reportqa_home")
     shutil.copytree(ROOT / "corpus", home / "corpus")
-    cache = Path(request.config.cache.mkdir("reportqa_ui_index"))
-    if (cache / "index" / "manifest.json").exists():
-        shutil.copytree(cache / "index", home / "index")
+    manifest = Path(request.config.cache.mkdir("reportqa_ui_index")) / "index" / "manifest.json"
+    if manifest.exists() and json.loads(manifest.read_text(encoding="utf-8")).get("chunker") == CHUNKER_VERSION:
+        shutil.copytree(manifest.parent, home / "index")
     return home
 
 

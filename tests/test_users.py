@@ -72,7 +72,6 @@ def test_exports_need_the_same_login_as_reading(searcher, seed_settings, tmp_pat
 
     from reportqa import history
     from reportqa.ui.server import serve
-    from reportqa.users import Users
 
     settings = seed_settings.with_(history_db=tmp_path / "history.sqlite3", feedback_db=tmp_path / "feedback.sqlite3")
     turn = history.Turn("问", "问", "<p>答</p>", {"question": "问", "answer": "答[1]", "passages": []})
