@@ -98,10 +98,11 @@ def figures(text: str) -> list[Figure]:
 
 
 def _reads_as_figure(raw: str, text: str, end: int) -> bool:
-    """A run of Chinese numerals is a figure when it is a percentage, positional (七百六十六), a
-    count or year before a measure word (三个, 一九九七年), or a round number after 上/数/近/几 (上百年);
+    """A run of Chinese numerals is a figure when it is a percentage, an ordinal (第九批), positional
+    (七百六十六), a count or year before a measure word (三个, 一九九七年), or a round number after
+    上/数/近/几 (上百年);
     「一是」「千方百计」「十分重要」 are words."""
-    if raw.startswith("百分之"):
+    if raw.startswith("百分之") or text[end - len(raw) - 1 : end - len(raw)] == "第":  # 第九批: an ordinal
         return True
     if raw in CN_SMALL_UNITS or raw in CN_BIG_UNITS:  # a round number: 上百年, 数十万人, 近千家
         return text[end - 2 : end - 1] in APPROXIMATE and text[end : end + 1] in MEASURE_WORDS | set("万亿")
@@ -126,8 +127,11 @@ def _is_year(figure: Figure, text: str) -> bool:
 
 def has_figure(text: str, asked: Measure | None = None) -> bool:
     """Does the text state a quantity, and one of the asked measure when the question says which?
-    For 「哪一年」「哪一天」 the date is the quantity."""
-    stated = figures(text) if asked and asked.unit in DATES else amounts(text)
+    For 「哪一年」「哪一天」 the date is the quantity; for 「第几批」 the place in a row (第九批)."""
+    if asked and asked.ordinal:
+        stated = [f for f in figures(text) if text[f.start - 1 : f.start] == "第"]
+    else:
+        stated = figures(text) if asked and asked.unit in DATES else amounts(text)
     return any(asked is None or asked.fits(figure, text) for figure in stated)
 
 
@@ -140,6 +144,7 @@ class Measure:
     unit: str = ""  # "%" for a share or rate; "" when the question names no measure word
     rate_ok: bool = False
     given: frozenset[float] = frozenset()  # figures the question states itself (「那两个俱乐部」): not its answer
+    ordinal: bool = False  # 「第几批」: a place in a row, not a quantity
 
     def fits(self, figure: Figure, text: str) -> bool:
         if figure.value in self.given:
@@ -178,7 +183,8 @@ def asked_measure(question: str) -> Measure:
         return Measure("年" if match.group(1) else "日", rate_ok, given)
     word = match.group(4)
     unit = _measure_word(match.group(3) + word) if word else ""
-    return Measure(unit if unit in ASKABLE_MEASURES else "", rate_ok, given)
+    ordinal = question[match.start() - 1 : match.start()] == "第"
+    return Measure(unit if unit in ASKABLE_MEASURES else "", rate_ok, given, ordinal)
 
 
 def stripped_figure(text: str) -> bool:

@@ -61,6 +61,7 @@ def test_chinese_numbers_and_what_is_not_a_figure():
     ("定的人均GDP是多少美元", "人均2万美元", "从三万九千八百元增加到八万一千元"),
     ("“四人帮”是哪一天被粉碎的", "一九七六年十月六日粉碎了“四人帮”", "粉碎“四人帮”，是又一个伟大胜利"),
     ("那两个工人俱乐部各有多少工人", "各有四十至五十名工人", "产生了两个工人组织"),  # not the question's own figure
+    ("三星村被命名为第几批示范村", "被命名为第九批“全国民主法治示范村”", "命名了3批示范村"),  # 第几 asks a place in a row
 ])
 def test_a_figure_answers_in_the_measure_asked(question, answers, does_not_answer):
     measure = asked_measure(question)
