@@ -13,6 +13,7 @@ question's distinctive terms, the answer is 「资料中未提及」.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import takewhile
 
@@ -403,13 +404,19 @@ def section_points(searcher: HybridSearcher, top: list[Passage], nouns: dict[str
     _, _, section, source = max(fitting)
     index = searcher.index
     inside = [index.chunks[i] for i in index.chunks_by_source[source] if index.chunks[i].section_path[: len(section)] == section]
-    points: dict[str, Chunk] = {}
-    for chunk in inside:
-        if len(chunk.section_path) > len(section):
-            points.setdefault(chunk.section_path[len(section)], chunk)
+    points = sub_headings(inside, section)
     if len(points) < 2:
         points = {point: chunk for chunk in inside for point, _ in enumerated(chunk)}
     return list(points.items())
+
+
+def sub_headings(chunks: Iterable[Chunk], section: tuple[str, ...]) -> dict[str, Chunk]:
+    """The headings one level below a section among its chunks, in order, each with its first chunk."""
+    points: dict[str, Chunk] = {}
+    for chunk in chunks:
+        if len(chunk.section_path) > len(section):
+            points.setdefault(chunk.section_path[len(section)], chunk)
+    return points
 
 
 def sections_after(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chunk]]:
@@ -420,11 +427,8 @@ def sections_after(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chunk]
     parts = [index.chunks[i] for i in index.chunks_by_source[chunk.source]]
     after = parts[[part.id for part in parts].index(chunk.id) + 1 :]
     depth = len(chunk.section_path)
-    points: dict[str, Chunk] = {}
-    for part in after:
-        if part.section_path[:depth] != chunk.section_path or len(part.section_path) == depth:
-            break
-        points.setdefault(part.section_path[depth], part)
+    below = takewhile(lambda part: part.section_path[:depth] == chunk.section_path and len(part.section_path) > depth, after)
+    points = sub_headings(below, chunk.section_path)
     return list(points.items())[:MAX_POINTS] if len(points) >= 2 else []
 
 
