@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable
 
 from reportqa.evidence import Evidence, gather
 from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft, refuse
-from reportqa.figures import asked_measure, has_figure
+from reportqa.figures import has_figure
 from reportqa.ingest.meta import META_LABELS
 from reportqa.lexicon import STOPWORDS, TOKEN_OK
 from reportqa.limits import check_ask
@@ -182,6 +182,7 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
     lines: list[str] = []
     dropped: list[str] = []
     order: list[int] = []
+    supports = [support_text(p) for p in passages]  # each passage's once, for every sentence citing it
     for line in draft.strip().splitlines():
         kept = []
         for sentence in SENTENCES.findall(line):
@@ -193,7 +194,7 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
                 continue
             if not cited and (source := attribute(body, passages, question)):
                 valid, sentence = [source], f"{sentence}[{source}]"
-            support = " ".join(support_text(passages[n - 1]) for n in valid)
+            support = " ".join(supports[n - 1] for n in valid)
             if valid and not unsupported(searcher, body, support, question):
                 order.extend(n for n in valid if n not in order)
                 kept.append(sentence)
@@ -223,8 +224,9 @@ def _finish(searcher: HybridSearcher, evidence: Evidence, draft: str, passages: 
     else:
         text, order, dropped = verify(searcher, evidence.question, draft, passages[:citable])
     citations = [Citation(new, passages[old - 1]) for new, old in enumerate(order, 1)]
-    asked = asked_measure(u.question)  # an ordinal (第九批) is the figure 「第几批」 asks for, though no quantity
-    if citations and u.wants_figure and u.kind not in ("which", "list") and not has_figure(CITE.sub("", text), asked if asked.ordinal else None):
+    # an ordinal (第九批) is the figure 「第几批」 asks for, though no quantity
+    asked = u.measure if u.measure.ordinal else None
+    if citations and u.wants_figure and u.kind not in ("which", "list") and not has_figure(CITE.sub("", text), asked):
         # 「产值万元，同比增长%」: a figure the scrape lost, copied without its digits, answers nothing
         draft, citations = refuse("该项的具体数字（原文此处没有给出数值）"), []
     if not citations:

@@ -20,7 +20,7 @@ from itertools import takewhile
 import numpy as np
 
 from reportqa.evidence import Evidence
-from reportqa.figures import DATES, Measure, asked_measure, has_figure, stripped_figure
+from reportqa.figures import DATES, Measure, has_figure, stripped_figure
 from reportqa.ingest import Chunk
 from reportqa.ingest.meta import META_LABELS
 from reportqa.question import Understanding
@@ -148,14 +148,19 @@ def about_item(sentence: str, core: dict[str, float], weights: dict[str, float])
     word with the question (「产值万元，同比增长21%」 for 同比增长; 「在第五个五年计划期内，把全国三分之一的
     企业建成大庆式企业」); none when no clause holds enough."""
     clauses = CLAUSE.split(sentence)
+    return [clauses[i] for i in item_span(clauses, core, weights)]
+
+
+def item_span(clauses: list[str], core: dict[str, float], weights: dict[str, float]) -> range:
+    """Where about_item's clauses stand among the sentence's clauses (empty when none holds enough)."""
     fits = [coverage(core, c) for c in clauses]
     best = max(range(len(clauses)), key=fits.__getitem__)
     if fits[best] < MIN_DISTINCTIVE:
-        return []
+        return range(0)
     end = best + 1
     while end < len(clauses) and coverage(weights, clauses[end]) > 0:
         end += 1
-    return clauses[best:end]
+    return range(best, end)
 
 
 def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, float]) -> dict[str, float]:
@@ -179,14 +184,13 @@ def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, flo
     (人, 元) may follow in the next clause: 「工人中有许多人力车夫，计有五万到六万人」."""
     if coverage(core, sentence) < FIGURE_ITEM_SHARE:
         return False
-    clauses = about_item(sentence, core, weights)
-    if any(has_figure(clause, measure) for clause in clauses):
+    clauses = CLAUSE.split(sentence)
+    span = item_span(clauses, core, weights)
+    if any(has_figure(clauses[i], measure) for i in span):
         return True
-    if not clauses or not measure.unit or measure.unit in DATES:
+    if not span or not measure.unit or measure.unit in DATES:
         return False
-    parts = CLAUSE.split(sentence)
-    after = parts[parts.index(clauses[-1]) + 1 :][:1]
-    return any(has_figure(clause, replace(measure, rate_ok=False)) for clause in after)
+    return span.stop < len(clauses) and has_figure(clauses[span.stop], replace(measure, rate_ok=False))
 
 
 def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list[Passage], weights: dict[str, float], core: dict[str, float], vector, measure: Measure) -> list[Candidate]:
@@ -296,11 +300,10 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     weights = term_weights(searcher, u.item or u.query)
     top = passages[:TOP_PASSAGES]
     nouns = item_nouns(searcher, u, weights)
-    measure = asked_measure(u.question)
-    pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, measure)
+    pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, u.measure)
     core = distinctive(searcher, weights)
     held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
-    return Reading(weights, nouns, measure, top, pool, held)
+    return Reading(weights, nouns, u.measure, top, pool, held)
 
 
 def figure_draft(reading: Reading) -> str:
@@ -348,7 +351,7 @@ def report_field(searcher: HybridSearcher, u: Understanding) -> str:
         return ""
     if u.wants_person:
         return "speaker"
-    return "year" if asked_measure(u.question).unit == "年" else ""
+    return "year" if u.measure.unit == "年" else ""
 
 
 def report_field_draft(searcher: HybridSearcher, u: Understanding, passages: list[Passage], field: str) -> str:

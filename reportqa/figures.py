@@ -102,7 +102,7 @@ def _reads_as_figure(raw: str, text: str, end: int) -> bool:
     (七百六十六), a count or year before a measure word (三个, 一九九七年), or a round number after
     上/数/近/几 (上百年);
     「一是」「千方百计」「十分重要」 are words."""
-    if raw.startswith("百分之") or text[end - len(raw) - 1 : end - len(raw)] == "第":  # 第九批: an ordinal
+    if raw.startswith("百分之") or _ordinal(text, end - len(raw)):  # 第九批
         return True
     if raw in CN_SMALL_UNITS or raw in CN_BIG_UNITS:  # a round number: 上百年, 数十万人, 近千家
         return text[end - 2 : end - 1] in APPROXIMATE and text[end : end + 1] in MEASURE_WORDS | set("万亿")
@@ -114,7 +114,12 @@ def _reads_as_figure(raw: str, text: str, end: int) -> bool:
 def amounts(text: str) -> list[Figure]:
     """The figures that state a quantity: a year (2022年, 二〇二二年), an ordinal (第二项, 头一次), a
     plan's name (十四五) or a quoted name (“1439”工作体系) answers no 「多少」."""
-    return [f for f in figures(text) if not (_is_year(f, text) or text[f.start - 1 : f.start] in ORDINAL_PREFIXES or text[f.end : f.end + 1] == "五" or _quoted(f, text))]
+    return [f for f in figures(text) if not (_is_year(f, text) or _ordinal(text, f.start) or text[f.end : f.end + 1] == "五" or _quoted(f, text))]
+
+
+def _ordinal(text: str, start: int) -> bool:
+    """Does the figure starting here follow 第 or 头 (第九批, 头一次)?"""
+    return start > 0 and text[start - 1] in ORDINAL_PREFIXES
 
 
 def _quoted(figure: Figure, text: str) -> bool:
@@ -129,7 +134,7 @@ def has_figure(text: str, asked: Measure | None = None) -> bool:
     """Does the text state a quantity, and one of the asked measure when the question says which?
     For 「哪一年」「哪一天」 the date is the quantity; for 「第几批」 the place in a row (第九批)."""
     if asked and asked.ordinal:
-        stated = [f for f in figures(text) if text[f.start - 1 : f.start] == "第"]
+        stated = [f for f in figures(text) if _ordinal(text, f.start)]
     else:
         stated = figures(text) if asked and asked.unit in DATES else amounts(text)
     return any(asked is None or asked.fits(figure, text) for figure in stated)

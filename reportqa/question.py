@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, Report, ordinals
-from reportqa.figures import ASKS_DATE, COUNTING_JI, MEASURE_WORDS, amounts, unit_of
+from reportqa.figures import ASKS_DATE, COUNTING_JI, MEASURE_WORDS, Measure, amounts, asked_measure, unit_of
 from reportqa.ingest.clean import simplified
 from reportqa.ingest.meta import DOC_TYPES
 from reportqa.lexicon import Tokenizer
@@ -62,6 +62,7 @@ class Understanding:
     which_towns: bool = False  # a which-question over towns (哪个镇), not over documents or years
     yes_no: bool = False
     wants_figure: bool = False
+    measure: Measure = field(default_factory=Measure)  # what a figure answer is counted in (人, 元, %, 年)
     wants_person: bool = False  # 「…是谁」: only a sentence naming a person answers
     wants_list: bool = False
     count: int = 0  # how many points the question says there are (十四条基本方略, 八项任务)
@@ -319,6 +320,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     tagged = tokenizer.tagged(rest)
     u.unknown_places = _unknown_places(tagged, known_word)
     u.wants_figure = bool(FIGURE.search(question))
+    u.measure = asked_measure(question)
     u.wants_list = bool(LIST.search(question))
     u.count = stated_count(rest)
     u.yes_no = bool(YES_NO.search(question))
