@@ -320,7 +320,7 @@ def figure_draft(reading: Reading) -> str:
             return "".join(cited(c.text, c.n) for c in mmr(stating, 2, 0.9 * candidate.score))
         if stripped_figure(candidate.text) and candidate.terms >= MIN_DISTINCTIVE:
             return refuse("该项的具体数字（原文此处没有给出数值）")
-    if reading.measure.unit and reading.measure.unit not in DATES:  # a count never answers 哪一年
+    if reading.measure.counter:  # 个 may answer 多少所; 亩 never answers 多少斤
         any_measure = replace(reading.measure, unit="")
         stating = [c for c in pool if _states_figure(c.text, reading.nouns, reading.weights, any_measure)]
         if stating:

@@ -27,6 +27,10 @@ ASKED = re.compile(rf"百分之(?:几|多少)|哪一?(年)|({ASKS_DATE})|(?:多�
 ASKABLE_MEASURES = MEASURE_WORDS | set("枚份张台辆公米平立克斤天月套间株棵只头场批期节栋幢层部篇本美欧英港")
 SAME_MEASURE = {"钱": "元", "块": "元", "名": "人", "位": "人", "号": "日"}
 DATES = {"年", "日"}  # 哪一年 / 哪一天: a date is the quantity asked
+# Units of measure, money and time (and 人, whose other counters SAME_MEASURE maps): a figure in
+# another unit is another quantity (亩 never answers 多少斤). Counters (个, 所, 家, 项) stand in for each
+# other: a report may count in 个 what the question counts in 所.
+UNITS = set("元%公米平立克斤吨亩岁年日天月人美欧英港")
 RATE = re.compile(r"率|增|降|减|涨|跌|升|提高|提升|比|占|百分|幅|速|成|%|％")  # a question that may be answered by a rate
 # Units a lost figure leaves behind: 「产值万元」「增长%」 (a digit should stand right before them).
 STRIPPED = re.compile(rf"(?<![\d{CN_NUMERAL}.％%])(?:万元|亿元|万人|万吨|万亩|%)")
@@ -150,6 +154,11 @@ class Measure:
     rate_ok: bool = False
     given: frozenset[float] = frozenset()  # figures the question states itself (「那两个俱乐部」): not its answer
     ordinal: bool = False  # 「第几批」: a place in a row, not a quantity
+
+    @property
+    def counter(self) -> bool:
+        """Is it a counter (个, 所, 家, 项), for which another counter may stand in? A unit (亩, 元, 斤) may not."""
+        return bool(self.unit) and self.unit not in UNITS
 
     def fits(self, figure: Figure, text: str) -> bool:
         if figure.value in self.given:

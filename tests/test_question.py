@@ -73,6 +73,14 @@ def test_a_question_without_a_measure_word_takes_any_level_and_a_growth_question
     assert has_figure("同比增长21%", asked_measure("产值增长了多少"))
 
 
+@pytest.mark.parametrize("question, counter", [
+    ("新建了多少所学校", True), ("引进了几家企业", True),  # a report may count them in 个
+    ("水稻亩产有多少斤", False), ("发了多少钱", False), ("种了多少亩", False), ("有多少人", False),
+])
+def test_only_a_counter_may_be_answered_in_another_counter(question, counter):
+    assert asked_measure(question).counter is counter
+
+
 # ---------------------------------------------------------------- years
 
 
