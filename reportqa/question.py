@@ -67,6 +67,7 @@ class Understanding:
     wants_list: bool = False
     count: int = 0  # how many points the question says there are (十四条基本方略, 八项任务)
     conflicts: list[str] = field(default_factory=list)  # the question against the filters the user set
+    respelled: list[tuple[str, str]] = field(default_factory=list)  # typos read as the corpus's words: (天木山镇, 天目山镇)
     query: str = ""  # the question with relative years written out, for retrieval
 
     @property
@@ -103,7 +104,9 @@ class Understanding:
 
     def scope(self) -> list[str]:
         kinds = [kind for kind in self.doc_types if not any(kind in label for label in self.reports_label)]
-        parts = self.place_names + self.reports_label + [years_label(self.years)] + kinds
+        typos = [f"{word}（问作“{typed}”）" for typed, word in self.respelled]
+        parts = typos + [p for p in self.place_names if all(p != word for _, word in self.respelled)]
+        parts += self.reports_label + [years_label(self.years)] + kinds
         return [p for p in parts if p]
 
 

@@ -111,10 +111,18 @@ class HybridSearcher:
         return self.index.bm25_scores(self.index.tokenizer.tokens(query), allowed, n)
 
     def understand(self, question: str, filters: dict | None = None):
-        """What the question names and asks, read against this index's catalog and vocabulary."""
+        """What the question names and asks, read against this index's catalog and vocabulary, its
+        typos first respelled into the corpus's words (天木山镇 → 天目山镇)."""
         from reportqa.question import understand
+        from reportqa.spelling import respell
 
-        return understand(question, self.index.catalog, self.index.tokenizer, self.index.knows, filters)
+        index = self.index
+        text = simplified(question.strip())
+        terms = {*index.catalog.places, *index.tokenizer.terms}
+        text, respelled = respell(text, index.tokenizer.words(text), index.idf.__contains__, terms, index.holds)
+        u = understand(text, index.catalog, index.tokenizer, index.knows, filters)
+        u.respelled = respelled
+        return u
 
     def embed(self, text: str) -> np.ndarray:
         from reportqa.embed import embed_query

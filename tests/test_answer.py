@@ -246,3 +246,9 @@ def test_a_sentence_announcing_parts_takes_the_lines_that_open_alike():
     text = "关键是要构建“1439”工作体系：\n“1”即聚焦创新平台。\n“4”即深化四大战略，\n“3”即开展三年行动。\n围绕总体要求，重点抓好以下工作：\n（一）加快转型"
     assert _completed("关键是要构建“1439”工作体系：", text) == "关键是要构建“1439”工作体系：“1”即聚焦创新平台。“4”即深化四大战略，“3”即开展三年行动。"
     assert _completed("重点抓好以下工作：", text) == "重点抓好以下工作：（一）加快转型"
+
+
+def test_a_town_typed_with_a_homophone_is_answered_as_that_town_and_says_so(searcher):
+    answer = Answerer(searcher).ask("天木山镇今年工业投资完成了多少")
+    assert not answer.refused and "6700余万元" in answer.text
+    assert "天目山镇（问作“天木山镇”）" in answer.text

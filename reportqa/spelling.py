@@ -1,0 +1,82 @@
+"""Typos in a question, read as the corpus's own words: 天木山镇 → 天目山镇, 腾龙换鸟 → 腾笼换鸟.
+
+Staff type Chinese through a pinyin input method, so a typo is nearly always a character that
+sounds like the intended one, and it leaves a word no document holds (天木, 腾龙). A string of
+the question over such a word, itself in no document, that sounds (toneless pinyin, each
+character's common reading) like a word of the corpus differing from it in one character, is
+read as that word: a place or a term of the index's dictionary as such, any other word where a
+document holds it beside the question's own neighbouring character (「生态文」 for 「生太文」). An
+abbreviation no report uses (国高企) stays as typed: nothing in the corpus sounds like it there;
+and so does a string of words the corpus holds (面积有 is no typo of 面积只有).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Container, Iterator
+from functools import cache
+
+from pypinyin import lazy_pinyin, pinyin_dict
+
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+LENGTHS = (4, 3, 2)  # longer strings first: 天木山镇 before 天木
+
+
+@cache
+def _sounding() -> dict[str, str]:
+    """Toneless common reading → every character so read (the basic CJK block)."""
+    by_sound: dict[str, list[str]] = {}
+    for code in range(0x4E00, 0xA000):
+        if code in pinyin_dict.pinyin_dict:
+            by_sound.setdefault(lazy_pinyin(chr(code))[0], []).append(chr(code))
+    return {reading: "".join(chars) for reading, chars in by_sound.items()}
+
+
+def homophone_variants(word: str) -> Iterator[str]:
+    """The word with one character replaced by another that sounds the same."""
+    sounding = _sounding()
+    for i, (char, reading) in enumerate(zip(word, lazy_pinyin(word))):
+        for other in sounding.get(reading, ""):
+            if other != char:
+                yield word[:i] + other + word[i + 1 :]
+
+
+def respell(question: str, words: list[str], known: Callable[[str], bool], terms: Container[str],
+            holds: Callable[[str], bool]) -> tuple[str, list[tuple[str, str]]]:
+    """The question, segmented into words, with its typos respelled, and each as (typed, read as).
+    known: is it a word of the corpus; terms: the places and dictionary terms of the index; holds:
+    does a document hold the string."""
+    unheld, at = [], 0  # the spans of the words no document holds
+    for word in words:
+        at = question.find(word, at)
+        if not holds(word):
+            unheld.append(range(at, at + len(word)))
+        at += len(word)
+    fixes: list[tuple[int, int, str]] = []
+    for run in CJK_RUN.finditer(question):
+        for start in range(run.start(), run.end()):
+            if fixes and start < fixes[-1][1]:
+                continue
+            for end in (start + n for n in LENGTHS if start + n <= run.end()):
+                word = ""
+                if any(span.start < end and start < span.stop for span in unheld):
+                    word = _respelled(question, start, end, known, terms, holds)
+                if word:
+                    fixes.append((start, end, word))
+                    break
+    text = question
+    for start, end, word in reversed(fixes):
+        text = text[:start] + word + text[end:]
+    return text, [(question[start:end], word) for start, end, word in fixes]
+
+
+def _respelled(question: str, start: int, end: int, known: Callable[[str], bool], terms: Container[str],
+               holds: Callable[[str], bool]) -> str:
+    typed, before, after = question[start:end], question[start - 1 : start], question[end : end + 1]
+    alike = [v for v in dict.fromkeys(homophone_variants(typed)) if v in terms or known(v)]
+    if not alike or holds(typed):
+        return ""
+    for word in alike:
+        if word in terms or (before and holds(before + word)) or (after and holds(word + after)):
+            return word
+    return ""

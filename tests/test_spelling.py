@@ -1,0 +1,32 @@
+"""Typos are read as the corpus's words only where the corpus backs the reading."""
+
+from reportqa.lexicon import Tokenizer
+from reportqa.spelling import homophone_variants, respell
+
+CORPUS = "天目山镇全年完成工业投资6700余万元。扎实推进“凤凰涅槃、腾笼换鸟”攻坚行动。全面推进生态文明建设。粮食种植面积5.4万亩，只有过高的指标需要调整。"
+TOKENIZER = Tokenizer(["天目山镇", "腾笼换鸟"])
+VOCABULARY = set(TOKENIZER.tokens(CORPUS))
+PLACES_AND_TERMS = {"天目山镇", "天目山", "腾笼换鸟"}
+
+
+def _respell(question: str):
+    return respell(question, TOKENIZER.words(question), VOCABULARY.__contains__, PLACES_AND_TERMS, CORPUS.__contains__)
+
+
+def test_variants_sound_alike():
+    variants = set(homophone_variants("天木山"))
+    assert "天目山" in variants and "天土山" not in variants
+
+
+def test_a_place_or_a_term_typed_with_a_homophone_is_read_as_the_corpus_spells_it():
+    assert _respell("天木山镇今年工业投资完成了多少") == ("天目山镇今年工业投资完成了多少", [("天木山镇", "天目山镇")])
+    assert _respell("腾龙换鸟哪几个地方提到了")[1] == [("腾龙换鸟", "腾笼换鸟")]
+
+
+def test_another_word_is_respelled_where_the_corpus_holds_it_beside_the_same_neighbour():
+    assert _respell("报告讲生太文明建设抓哪几块")[0] == "报告讲生态文明建设抓哪几块"
+
+
+def test_words_the_corpus_holds_and_unknown_abbreviations_stay_as_typed():
+    assert _respell("粮食种植面积有多少亩") == ("粮食种植面积有多少亩", [])  # 面积有 is no typo of 只有
+    assert _respell("新增几家国高企") == ("新增几家国高企", [])  # 过高 sounds like 国高, but never before 企
