@@ -351,7 +351,7 @@ def report_field(searcher: HybridSearcher, u: Understanding) -> str:
         return ""
     if u.wants_person:
         return "speaker"
-    return "year" if u.measure.unit == "年" else ""
+    return "year" if u.measure.unit in ("年", "时") else ""
 
 
 def report_field_draft(searcher: HybridSearcher, u: Understanding, passages: list[Passage], field: str) -> str:

@@ -23,14 +23,15 @@ MEASURE_WORDS = set("年日元人个户家项所座条次倍亩吨岁名位%届"
 # words are a closed class. 多少钱 is answered in 元, 多少名 in 人.
 COUNTING_JI = r"(?<![哪那这近前])几"  # 几 that asks a count: 哪几 / 那几个 / 这几年 / 近几年 point, they do not count
 ASKS_DATE = r"哪一?天|几月几|几号"  # a day, as 哪一年 asks a year
-ASKED = re.compile(rf"百分之(?:几|多少)|哪一?(年)|({ASKS_DATE})|(?:多少|{COUNTING_JI})([万亿千百]?)([\u4e00-\u9fff%％]{{0,2}})")
+ASKS_WHEN = r"什么时候|啥时候|何时|几时"  # a time: a year, a month or a day answers it
+ASKED = re.compile(rf"百分之(?:几|多少)|哪一?(年)|({ASKS_DATE})|({ASKS_WHEN})|(?:多少|{COUNTING_JI})([万亿千百]?)([\u4e00-\u9fff%％]{{0,2}})")
 ASKABLE_MEASURES = MEASURE_WORDS | set("枚份张台辆公米平立克斤天月套间株棵只头场批期节栋幢层部篇本美欧英港")
 SAME_MEASURE = {"钱": "元", "块": "元", "名": "人", "位": "人", "号": "日"}
-DATES = {"年", "日"}  # 哪一年 / 哪一天: a date is the quantity asked
+DATES = {"年", "日", "时"}  # 哪一年 / 哪一天 / 什么时候: a date is the quantity asked
 # Units of measure, money and time (and 人, whose other counters SAME_MEASURE maps): a figure in
 # another unit is another quantity (亩 never answers 多少斤). Counters (个, 所, 家, 项) stand in for each
 # other: a report may count in 个 what the question counts in 所.
-UNITS = set("元%公米平立克斤吨亩岁年日天月人美欧英港")
+UNITS = set("元%公米平立克斤吨亩岁年日天月时人美欧英港")
 RATE = re.compile(r"率|增|降|减|涨|跌|升|提高|提升|比|占|百分|幅|速|成|%|％")  # a question that may be answered by a rate
 # Units a lost figure leaves behind: 「产值万元」「增长%」 (a digit should stand right before them).
 STRIPPED = re.compile(rf"(?<![\d{CN_NUMERAL}.％%])(?:万元|亿元|万人|万吨|万亩|%)")
@@ -166,6 +167,8 @@ class Measure:
         unit = unit_of(figure, text)
         if self.unit == "%":
             return unit == "%"
+        if self.unit == "时":
+            return unit in ("年", "月", "日")
         if self.unit:
             return unit[:1] == self.unit[:1] or (unit == "%" and self.rate_ok)
         return unit != "%" or self.rate_ok
@@ -184,8 +187,9 @@ def unit_of(figure: Figure, text: str) -> str:
 
 
 def asked_measure(question: str) -> Measure:
-    """「多少名党员」 → 人; 「百分之几」 → %; 「哪一年」 → 年; 「哪一天 / 几月几号」 → 日; 「是多少」 → any level, or a rate when it
-    asks of growth; never a figure the question states itself."""
+    """「多少名党员」 → 人; 「百分之几」 → %; 「哪一年」 → 年; 「哪一天 / 几月几号」 → 日; 「什么时候」 → 时 (a year,
+    month or day); 「是多少」 → any level, or a rate when it asks of growth; never a figure the question
+    states itself."""
     rate_ok = bool(RATE.search(question))
     given = frozenset(f.value for f in figures(question))
     match = ASKED.search(question)
@@ -193,10 +197,10 @@ def asked_measure(question: str) -> Measure:
         return Measure("", rate_ok, given)
     if match.group(0).startswith("百分之"):
         return Measure("%", True, given)
-    if match.group(1) or match.group(2):
-        return Measure("年" if match.group(1) else "日", rate_ok, given)
-    word = match.group(4)
-    unit = _measure_word(match.group(3) + word) if word else ""
+    if match.group(1) or match.group(2) or match.group(3):
+        return Measure("年" if match.group(1) else "日" if match.group(2) else "时", rate_ok, given)
+    word = match.group(5)
+    unit = _measure_word(match.group(4) + word) if word else ""
     ordinal = question[match.start() - 1 : match.start()] == "第"
     return Measure(unit if unit in ASKABLE_MEASURES else "", rate_ok, given, ordinal)
 

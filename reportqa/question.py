@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, Report, ordinals
-from reportqa.figures import ASKS_DATE, COUNTING_JI, MEASURE_WORDS, Measure, amounts, asked_measure, unit_of
+from reportqa.figures import ASKS_DATE, ASKS_WHEN, COUNTING_JI, MEASURE_WORDS, Measure, amounts, asked_measure, unit_of
 from reportqa.ingest.clean import simplified
 from reportqa.ingest.meta import DOC_TYPES
 from reportqa.lexicon import Tokenizer
@@ -33,7 +33,7 @@ PERSON = re.compile(r"谁|名字|姓名")  # 「服务站叫什么」 asks a thi
 YES_NO = re.compile(r"有没有|是否|有无|吗")
 # 几 asks a count before a measure word (几公里, 几项), not in 几乎 / 几大; 哪一年 asks for a year as a
 # figure (unless it asks which reports: see asks_which).
-FIGURE = re.compile(rf"多少|多大|多高|多长|多快|多远|几成|百分之几|比例|比重|占比|增幅|增速|哪一?年|{ASKS_DATE}|{COUNTING_JI}(?=[\u4e00-\u9fff%])(?![乎大])")
+FIGURE = re.compile(rf"多少|多大|多高|多长|多快|多远|几成|百分之几|比例|比重|占比|增幅|增速|哪一?年|{ASKS_DATE}|{ASKS_WHEN}|{COUNTING_JI}(?=[\u4e00-\u9fff%])(?![乎大])")
 # 「干点啥」「做些什么」: what is done, asked with a light verb or a plural 些/点, is a list
 LIST = re.compile(r"怎么|怎样|如何|咋|哪些|哪几|那几|这几|(?:[干做搞抓办弄][了过]?)?[些点](?:啥|什么)|[干做搞抓办弄](?:啥|什么)|包括|分别|各自|有什么|有啥|都有|干了|做了|搞了|讲了|说了|内容|概括|总结|归纳|介绍|措施|举措|做法|办法|路径|任务|重点|方面|亮点|成效|成绩")
 COMPARE = re.compile(r"和|与|跟|同|及|、|比|对比|相比|比较|区别|不同|差别|差异|变化|谁|哪个更|哪个多|哪个高")
