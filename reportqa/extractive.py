@@ -99,10 +99,12 @@ def coverage(weights: dict[str, float], text: str) -> float:
     return sum(w for t, w in weights.items() if t in lowered) / total if total else 0.0
 
 
-def distinctive(searcher: HybridSearcher, weights: dict[str, float]) -> dict[str, float]:
-    """The rarer half of the item's terms: the words an answer cannot do without."""
-    if not weights:
-        return {}
+def distinctive(searcher: HybridSearcher, weights: dict[str, float], item: str) -> dict[str, float]:
+    """The rarer half of the item's terms: the words an answer cannot do without. A name no report
+    holds counts (an answer about 张三 must name him); a verb no report uses (涨 for 增长) is the
+    question's own wording, which no passage can hold."""
+    nouns = searcher.index.tokenizer.nouns(item)
+    weights = {t: w for t, w in weights.items() if t in searcher.index.idf or any(t in noun for noun in nouns)} or weights
     median = float(np.median(list(searcher.index.idf.values()))) if searcher.index.idf else 0.0
     return {t: w for t, w in weights.items() if w >= median} or weights
 
@@ -301,7 +303,7 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     top = passages[:TOP_PASSAGES]
     nouns = item_nouns(searcher, u, weights)
     pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, u.measure)
-    core = distinctive(searcher, weights)
+    core = distinctive(searcher, weights, u.item or u.query)
     held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
     return Reading(weights, nouns, u.measure, top, pool, held)
 

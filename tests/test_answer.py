@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, verify
 from reportqa.cli import main
-from reportqa.extractive import _states_figure, about_item, sections_after
+from reportqa.extractive import _states_figure, about_item, distinctive, sections_after, term_weights
 from reportqa.figures import asked_measure, has_figure
 from reportqa.ingest import Chunk
 from reportqa.llm import LLMConfig
@@ -252,3 +252,9 @@ def test_a_town_typed_with_a_homophone_is_answered_as_that_town_and_says_so(sear
     answer = Answerer(searcher).ask("天木山镇今年工业投资完成了多少")
     assert not answer.refused and "6700余万元" in answer.text
     assert "天目山镇（问作“天木山镇”）" in answer.text
+
+
+def test_a_verb_no_report_uses_is_not_a_word_the_answer_must_hold_but_an_unknown_name_is(searcher):
+    core = distinctive(searcher, term_weights(searcher, "出口总额涨"), "出口总额涨")
+    assert "涨" not in core and core  # the reports say 增长
+    assert "大锤" in distinctive(searcher, term_weights(searcher, "王大锤书记"), "王大锤书记")  # 王 / 大锤, in no report
