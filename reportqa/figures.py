@@ -71,6 +71,8 @@ def _positional(text: str) -> float | None:
                 return None  # two digits in a row inside a positional number
             digit = CN_DIGITS[c]
         elif c in CN_SMALL_UNITS:
+            if digit is None and (section or total):
+                return None  # only a leading 十 goes without its digit: 千千万万 is an idiom, not a number
             section += (1 if digit is None else digit) * CN_SMALL_UNITS[c]
             digit = None
         else:  # 万 / 亿

@@ -48,6 +48,7 @@ def test_chinese_numbers_and_what_is_not_a_figure():
     assert chinese_number("二〇二二") == 2022 and chinese_number("一千三百一十") == 1310
     assert not has_figure("一是加快发展，统一思想")  # list leads and words, not amounts
     assert not has_figure("党员代表是头一次参加大会") and not has_figure("千方百计，百年大计")  # an ordinal; words
+    assert not has_figure("要靠千千万万高素质党员来体现") and chinese_number("十万") == 100000  # an idiom; a leading 十
     assert not has_figure("关键是要构建“1439”工作体系") and has_figure("实现“5”个提升，投资3亿元")  # a quoted name
     assert stripped_figure("高新技术产业产值万元，同比增长%") and not stripped_figure("产值12万元")
 
