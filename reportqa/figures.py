@@ -106,11 +106,13 @@ def figures(text: str) -> list[Figure]:
 
 def _reads_as_figure(raw: str, text: str, end: int) -> bool:
     """A run of Chinese numerals is a figure when it is a percentage, an ordinal (第九批), positional
-    (七百六十六), a count or year before a measure word (三个, 一九九七年), or a round number after
-    上/数/近/几 (上百年);
+    (七百六十六), a count or year before a measure word (三个, 十个, 一九九七年), or a round number
+    after 上/数/近/几 (上百年);
     「一是」「千方百计」「十分重要」 are words."""
     if raw.startswith("百分之") or _ordinal(text, end - len(raw)):  # 第九批
         return True
+    if raw == "十":  # ten needs no digit: 十个同志
+        return text[end : end + 1] in MEASURE_WORDS
     if raw in CN_SMALL_UNITS or raw in CN_BIG_UNITS:  # a round number: 上百年, 数十万人, 近千家
         return text[end - 2 : end - 1] in APPROXIMATE and text[end : end + 1] in MEASURE_WORDS | set("万亿")
     if len(raw) > 1 and any(c in raw for c in "十百千万亿点"):

@@ -64,6 +64,7 @@ def test_chinese_numbers_and_what_is_not_a_figure():
     ("那两个工人俱乐部各有多少工人", "各有四十至五十名工人", "产生了两个工人组织"),  # not the question's own figure
     ("三星村被命名为第几批示范村", "被命名为第九批“全国民主法治示范村”", "命名了3批示范村"),  # 第几 asks a place in a row
     ("中心医院迁建啥时候完工", "力争2024年底完工投用", "推动中心医院易地迁建"),  # a time: a year, month or day
+    ("有几个同志被关在牢里", "另外还有十个同志被关在狱中", "十分重要"),  # ten needs no digit
     ("新院区什么时候开工", "预计6月开工", "新院区占地3万平方米"),
 ])
 def test_a_figure_answers_in_the_measure_asked(question, answers, does_not_answer):
