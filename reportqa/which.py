@@ -60,13 +60,28 @@ def which_term(u: Understanding, searcher: HybridSearcher | None = None) -> str:
     tagged = searcher.index.tokenizer.tagged(u.item)
     cores = [_trimmed(tagged, strict) for strict in (True, False)]
     held = next((c for c in cores if c and searcher.index.holds(c)), "")
-    return held or respelled(searcher, cores[1] or u.item) or cores[1] or u.item
+    specific = _specific(searcher, cores[1] or u.item)
+    held = held or (specific if searcher.index.holds(specific) else "")
+    return held or respelled(searcher, cores[1] or u.item) or specific
 
 
 def respelled(searcher: HybridSearcher, term: str) -> str:
     """The corpus's most frequent string that differs from the term in one character (翻两番 for
     a typed 翻两翻), when the term itself is in no document; "" if none."""
     return searcher.index.respelling(term) if len(term) >= RESPELL_MIN_LENGTH else ""
+
+
+def _specific(searcher: HybridSearcher, term: str) -> str:
+    """The term without the common words at its ends (运河相关内容 → 运河, 职工下岗问题 → 职工下岗):
+    a word rarer than the corpus's median (by idf) says what is asked about; 内容, 问题 do not."""
+    idf = searcher.index.idf
+    median = float(np.median(list(idf.values()))) if idf else 0.0
+    words = searcher.index.tokenizer.words(term)
+    while len(words) > 1 and idf.get(words[-1], median) < median:
+        words.pop()
+    while len(words) > 1 and idf.get(words[0], median) < median:
+        words.pop(0)
+    return "".join(words)
 
 
 def _trimmed(tagged: list[tuple[str, str]], strict: bool) -> str:

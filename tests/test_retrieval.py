@@ -62,6 +62,11 @@ def test_which_questions_in_other_wordings(searcher):
     assert {d.report.town for d in which(searcher, "哪几个地方的报告讲到了乡贤").documents} == {"天目山镇", "陶堰街道"}
 
 
+def test_which_term_drops_the_common_words_around_what_is_asked(searcher):
+    answer = which(searcher, "运河相关的内容在哪些材料里讲到过")
+    assert answer.term == "运河" and {d.report.town for d in answer.documents} == {"唐坊镇", "陶堰街道"}
+
+
 def test_which_towns_accepts_reworded_mentions_and_says_so(searcher):
     answer = which(searcher, "哪些地方提到了秸秆禁烧？")
     assert {d.report.town: d.wording for d in answer.documents} == {"唐坊镇": "秸秆禁烧", "陶堰街道": "严禁秸秆焚烧"}
