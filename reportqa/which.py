@@ -62,7 +62,7 @@ def which_term(u: Understanding, searcher: HybridSearcher | None = None) -> str:
     held = next((c for c in cores if c and searcher.index.holds(c)), "")
     specific = _specific(searcher, cores[1] or u.item)
     held = held or (specific if searcher.index.holds(specific) else "")
-    return held or respelled(searcher, cores[1] or u.item) or specific
+    return held or respelled(searcher, cores[1] or u.item) or cores[1] or u.item
 
 
 def respelled(searcher: HybridSearcher, term: str) -> str:
