@@ -19,6 +19,8 @@ RANGE = re.compile(r"((?:19|20)\d{2})\s*[-—～~至到]\s*((?:19|20)\d{2})")
 # 今年 / 去年 … : offset from the reference year.
 RELATIVE = {"今年": 0, "本年": 0, "当年": 0, "去年": -1, "上年": -1, "上一年": -1, "过去一年": -1, "前年": -2, "明年": 1, "下一年": 1, "后年": 2}
 RELATIVE_WORDS = re.compile("|".join(sorted(RELATIVE, key=len, reverse=True)))
+# 「比上年增长」「较2020年提高」: the year after 比 is a rate's baseline, not a year asked about.
+BASELINE = re.compile(rf"(?<=[比较])(?:{RELATIVE_WORDS.pattern}|(?:19|20)\d{{2}}年|[{CN_YEAR_DIGITS}]{{4}}年)")
 SPAN_WORDS = re.compile(r"(过去|近|前|今后|未来|后)([一二三四五六七八九十两\d]+)年|([一二三四五六七八九十两\d]+)年(来|以来)")
 # 五年规划: 一五 1953–57, 二五 1958–62, then from 三五 (1966–70) every five years.
 PLAN_ORDINAL = "一二三四五六七八九十"

@@ -19,7 +19,7 @@ from reportqa.figures import ASKS_DATE, ASKS_WHEN, COUNTING_JI, MEASURE_WORDS, M
 from reportqa.ingest.clean import simplified
 from reportqa.ingest.meta import DOC_TYPES
 from reportqa.lexicon import Tokenizer
-from reportqa.periods import ABSOLUTE, PLAN, RANGE, RELATIVE_WORDS, SPAN_WORDS, years_in
+from reportqa.periods import ABSOLUTE, BASELINE, PLAN, RANGE, RELATIVE_WORDS, SPAN_WORDS, years_in
 
 MAX_COUNT = 30  # a larger number in a question is an amount, not a number of points
 # 「都有哪几家」 ends the question: which towns or units; 「哪几家企业」 asks about firms.
@@ -300,6 +300,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     scope = catalog.in_scope(u.filters(filters))
     u.missing_reports = _missing_ordinals(question, u, scope)
     reference = catalog.newest_year(scope) or catalog.newest_year(catalog.reports.values())
+    rest, _ = _blank(BASELINE, rest)
     u.years = sorted(years_in(rest, reference))
     rest = _neighbours(u, rest, catalog, scope)
     u.reports_label = [catalog.reports[s].label() for s in u.reports]
