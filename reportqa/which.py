@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,9 +60,8 @@ def which_term(u: Understanding, searcher: HybridSearcher | None = None) -> str:
         return u.item
     tagged = searcher.index.tokenizer.tagged(u.item)
     cores = [_trimmed(tagged, strict) for strict in (True, False)]
-    held = next((c for c in cores if c and searcher.index.holds(c)), "")
-    specific = _specific(searcher, cores[1] or u.item)
-    held = held or (specific if searcher.index.holds(specific) else "")
+    named = [c for c in cores if c and not set(searcher.index.tokenizer.words(c)) <= STOPWORDS]  # not 工作 alone
+    held = next((c for c in named if searcher.index.holds(c)), "") or _specific(searcher, u.item)
     return held or respelled(searcher, cores[1] or u.item) or cores[1] or u.item
 
 
@@ -71,17 +71,24 @@ def respelled(searcher: HybridSearcher, term: str) -> str:
     return searcher.index.respelling(term) if len(term) >= RESPELL_MIN_LENGTH else ""
 
 
-def _specific(searcher: HybridSearcher, term: str) -> str:
-    """The term without the common words at its ends (运河相关内容 → 运河, 职工下岗问题 → 职工下岗):
-    a word rarer than the corpus's median (by idf) says what is asked about; 内容, 问题 do not."""
+def _common(searcher: HybridSearcher) -> Callable[[str], bool]:
+    """Is a word a stopword or more common than the corpus's median word (by idf)? 工作, 内容, 问题
+    are: they do not say what a which-question asks about."""
     idf = searcher.index.idf
     median = float(np.median(list(idf.values()))) if idf else 0.0
-    words = searcher.index.tokenizer.words(term)
-    while len(words) > 1 and idf.get(words[-1], median) < median:
-        words.pop()
-    while len(words) > 1 and idf.get(words[0], median) < median:
-        words.pop(0)
-    return "".join(words)
+    return lambda word: word in STOPWORDS or idf.get(word, median) < median
+
+
+def _specific(searcher: HybridSearcher, term: str) -> str:
+    """The longest part of the term a document holds, once common words at its ends are dropped
+    (扫黑除恶工作 → 扫黑除恶, 运河相关内容 → 运河, 职工下岗问题 → 下岗); "" if none."""
+    common, words = _common(searcher), searcher.index.tokenizer.words(term)
+    parts = [
+        (i, j) for i in range(len(words)) for j in range(len(words), i, -1)
+        if all(map(common, words[:i])) and all(map(common, words[j:]))
+    ]
+    held = ("".join(words[i:j]) for i, j in sorted(parts, key=lambda part: part[0] - part[1]))
+    return next((part for part in held if searcher.index.holds(part)), "")
 
 
 def _trimmed(tagged: list[tuple[str, str]], strict: bool) -> str:
