@@ -17,8 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import takewhile
 
-import numpy as np
-
 from reportqa.evidence import Evidence
 from reportqa.figures import DATES, Measure, has_figure, stripped_figure
 from reportqa.ingest import Chunk
@@ -105,8 +103,7 @@ def distinctive(searcher: HybridSearcher, weights: dict[str, float], item: str) 
     question's own wording, which no passage can hold."""
     nouns = searcher.index.tokenizer.nouns(item)
     weights = {t: w for t, w in weights.items() if t in searcher.index.idf or any(t in noun for noun in nouns)} or weights
-    median = float(np.median(list(searcher.index.idf.values()))) if searcher.index.idf else 0.0
-    return {t: w for t, w in weights.items() if w >= median} or weights
+    return {t: w for t, w in weights.items() if w >= searcher.median_idf} or weights
 
 
 def statements(text: str) -> list[str]:

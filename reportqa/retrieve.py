@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import faiss
 import numpy as np
@@ -99,6 +100,17 @@ class HybridSearcher:
         # One query at a time: a second OpenMP thread cost 5× the CPU per query (eval/reports/bench.md).
         faiss.omp_set_num_threads(1)
 
+    @cached_property
+    def median_idf(self) -> float:
+        """The idf of the corpus's median word: a word below it is common (工作, 内容), one above it
+        distinctive. Computed once per loaded index."""
+        return float(np.median(list(self.index.idf.values()))) if self.index.idf else 0.0
+
+    @cached_property
+    def names(self) -> set[str]:
+        """The places of the catalog and the terms of the index's dictionary: words a typo is read as."""
+        return {*self.index.catalog.places, *self.index.tokenizer.terms}
+
     def allowed_ids(self, filters: dict | None):
         """The chunks in scope, in the store's own form (None: all); passed back to its searches."""
         return self.index.allowed_ids(filters)
@@ -118,8 +130,7 @@ class HybridSearcher:
 
         index = self.index
         text = simplified(question.strip())
-        terms = {*index.catalog.places, *index.tokenizer.terms}
-        text, respelled = respell(text, index.tokenizer.words(text), index.idf.__contains__, terms, index.holds)
+        text, respelled = respell(text, index.tokenizer.words(text), index.idf.__contains__, self.names, index.holds)
         u = understand(text, index.catalog, index.tokenizer, index.knows, filters)
         u.respelled = respelled
         return u

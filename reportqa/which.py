@@ -74,8 +74,7 @@ def respelled(searcher: HybridSearcher, term: str) -> str:
 def _common(searcher: HybridSearcher) -> Callable[[str], bool]:
     """Is a word a stopword or more common than the corpus's median word (by idf)? 工作, 内容, 问题
     are: they do not say what a which-question asks about."""
-    idf = searcher.index.idf
-    median = float(np.median(list(idf.values()))) if idf else 0.0
+    idf, median = searcher.index.idf, searcher.median_idf
     return lambda word: word in STOPWORDS or idf.get(word, median) < median
 
 

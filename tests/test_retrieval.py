@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from types import SimpleNamespace
 
 from reportqa.cli import main
@@ -69,7 +70,7 @@ def test_which_term_drops_the_common_words_around_what_is_asked():
     idf = {"运河": 6.0, "下岗": 5.5, "秸秆": 5.0, "禁烧": 5.2, "相关": 1.5, "内容": 1.8, "问题": 1.2, "职工": 2.2, "工作": 1.0, "乡贤": 5.8, "民宿": 5.9}
     text = "唐津运河省级乡村振兴示范区。吸纳下岗失业人员再就业。严禁秸秆禁烧。扫黑除恶斗争。"
     index = SimpleNamespace(idf=idf, tokenizer=Tokenizer(), holds=text.__contains__)
-    specific = lambda term: _specific(SimpleNamespace(index=index), term)
+    specific = lambda term: _specific(SimpleNamespace(index=index, median_idf=statistics.median(idf.values())), term)
     assert specific("运河相关内容") == "运河" and specific("职工下岗问题") == "下岗" and specific("秸秆禁烧") == "秸秆禁烧"
     assert specific("扫黑除恶工作") == "扫黑除恶" and specific("共享单车问题") == ""
 
