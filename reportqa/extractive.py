@@ -414,11 +414,18 @@ def section_points(searcher: HybridSearcher, top: list[Passage], nouns: dict[str
 
 def sub_headings(chunks: Iterable[Chunk], section: tuple[str, ...]) -> dict[str, Chunk]:
     """The headings one level below a section among its chunks, in order, each with its first chunk."""
-    points: dict[str, Chunk] = {}
+    firsts: dict[str, Chunk] = {}
     for chunk in chunks:
         if len(chunk.section_path) > len(section):
-            points.setdefault(chunk.section_path[len(section)], chunk)
-    return points
+            firsts.setdefault(chunk.section_path[len(section)], chunk)
+    return {_point(title, chunk): chunk for title, chunk in firsts.items()}
+
+
+def _point(title: str, chunk: Chunk) -> str:
+    """A lead paragraph whose opening sentence is too long to be a heading (「——在优化结构…翻两番，
+    综…」, cut by the parser) has no short point: the point is the paragraph."""
+    paragraph = chunk.text.split("\n", 1)[0].lstrip("—")
+    return paragraph if title.endswith("…") and paragraph.startswith(title.removesuffix("…")) else title
 
 
 def sections_after(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chunk]]:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, verify
 from reportqa.cli import main
-from reportqa.extractive import _states_figure, about_item, distinctive, sections_after, term_weights
+from reportqa.extractive import _states_figure, about_item, distinctive, sections_after, sub_headings, term_weights
 from reportqa.figures import asked_measure, has_figure
 from reportqa.ingest import Chunk
 from reportqa.llm import LLMConfig
@@ -84,6 +84,15 @@ def test_a_sentence_announcing_what_follows_is_answered_by_the_sub_sections_afte
     points = sections_after(index, chunks[0], "前进道路上，必须牢牢把握以下重大原则。")
     assert [(point, chunk.id) for point, chunk in points] == [("坚持党的全面领导。", "1"), ("坚持深化改革开放。", "2")]
     assert sections_after(index, chunks[0], "前进道路上") == [], "only a sentence that closes its passage announces"
+
+
+def test_a_lead_paragraph_too_long_for_a_heading_is_its_own_point():
+    path = ("报告", "三、奋斗目标")
+    long_lead = "在优化结构和提高效益的基础上，国内生产总值到二0二0年力争比二000年翻两番，综合国力明显增强。基本实现工业化。"
+    chunks = [Chunk("1", "r.txt", path + (long_lead[:40] + "…",), "——" + long_lead, 0, 0, 0, 0),
+              Chunk("2", "r.txt", path + ("社会主义民主更加完善。",), "——社会主义民主更加完善。依法治国基本方略得到全面落实。", 0, 0, 0, 0)]
+    points = sub_headings(chunks, path)
+    assert list(points) == [long_lead, "社会主义民主更加完善。"], "a cut heading gives way to its paragraph; a whole one stays"
 
 
 def test_refuses_figures_the_report_lost_and_places_it_lacks(searcher):
