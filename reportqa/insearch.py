@@ -22,6 +22,17 @@ def respelling_pattern(term: str, escape: Callable[[str], str]) -> str:
     return "|".join(escape(term[:i]) + "[\u4e00-\u9fff]" + escape(term[i + 1 :]) for i in range(len(term)))
 
 
+ABBREVIATION_GAP = 3  # characters a Chinese abbreviation may leave out between two it keeps: 国[家]高[新技术]企[业]
+
+
+def spelled_out_pattern(term: str) -> str:
+    """A regular expression for the strings that hold the term's characters in order, each at most
+    ABBREVIATION_GAP Chinese characters after the one before, and up to as many after the last
+    (where the last kept character's word may go on: 诈 of 诈骗). The term is Chinese characters only."""
+    gap = f"[\u4e00-\u9fff]{{0,{ABBREVIATION_GAP}}}"
+    return gap.join(term) + gap
+
+
 class InMemorySearch:
     """Mixed into ReportIndex: uses its chunks, documents, vectors, dense (FAISS) and bm25."""
 
@@ -71,6 +82,11 @@ class InMemorySearch:
         pattern = re.compile(respelling_pattern(term, re.escape))
         seen = Counter(m.group(0) for d in self.documents.values() for m in pattern.finditer(d.text))
         return seen.most_common(1)[0][0] if seen else ""
+
+    def spellings(self, term: str) -> Counter[str]:
+        """The documents' strings that may spell the term out (spelled_out_pattern), with their counts."""
+        pattern = re.compile(spelled_out_pattern(term))
+        return Counter(m.group(0) for d in self.documents.values() for m in pattern.finditer(d.text))
 
     def sample(self, limit: int, seed: int = 0) -> tuple[list[int], np.ndarray, np.ndarray]:
         """Up to limit chunks (here all) to calibrate against: their ids, vectors and reports."""

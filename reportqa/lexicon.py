@@ -84,6 +84,11 @@ class Tokenizer:
         """Plain segmentation with the user dictionary, stopwords kept: the words a term is made of."""
         return [w for w in self._jieba.cut(text) if w.strip()]
 
+    def in_dictionary(self, word: str) -> bool:
+        """Is it a word of jieba's dictionary or the user dictionary, not one jieba's HMM guessed (电诈)?"""
+        self._jieba.check_initialized()
+        return bool(self._jieba.FREQ.get(word))
+
     def save(self, path: Path) -> None:
         path.write_text("\n".join(f"{t} 20000" for t in self.terms) + "\n", encoding="utf-8")
 

@@ -124,15 +124,18 @@ class HybridSearcher:
 
     def understand(self, question: str, filters: dict | None = None):
         """What the question names and asks, read against this index's catalog and vocabulary, its
-        typos first respelled into the corpus's words (天木山镇 → 天目山镇)."""
+        typos first respelled into the corpus's words (天木山镇 → 天目山镇) and its abbreviations
+        written out (电诈 → 电信网络诈骗)."""
         from reportqa.question import understand
-        from reportqa.spelling import respell
+        from reportqa.spelling import respell, spell_out
 
         index = self.index
         text = simplified(question.strip())
         text, respelled = respell(text, index.tokenizer.words(text), index.idf.__contains__, self.names, index.holds)
+        unheld = [w for w in index.tokenizer.words(text) if not index.holds(w)]
+        text, spelled = spell_out(text, unheld, index.knows, index.tokenizer, index.spellings)
         u = understand(text, index.catalog, index.tokenizer, index.knows, filters)
-        u.respelled = respelled
+        u.respelled = respelled + spelled
         return u
 
     def embed(self, text: str) -> np.ndarray:

@@ -8,15 +8,24 @@ read as that word: a place or a term of the index's dictionary as such, any othe
 document holds it beside the question's own neighbouring character (「生态文」 for 「生太文」). An
 abbreviation no report uses (国高企) stays as typed: nothing in the corpus sounds like it there;
 and so does a string of words the corpus holds (面积有 is no typo of 面积只有).
+
+An abbreviation is the other word no report uses: 电诈 for 电信网络诈骗, 国高企 for 国家高新技术企业.
+Chinese shortens a phrase by keeping the first character of its words, so a word of the question
+that no document holds, made of no corpus words and not in the language's dictionary (修路 and
+在外 are words, not abbreviations), is read as the commonest string of the documents whose words
+open, in order, with its characters, ending in a noun.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Container, Iterator
 from functools import cache
 
 from pypinyin import lazy_pinyin, pinyin_dict
+
+from reportqa.lexicon import Tokenizer, nounish
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 LENGTHS = (4, 3, 2)  # longer strings first: 天木山镇 before 天木
@@ -79,4 +88,38 @@ def _respelled(question: str, start: int, end: int, known: Callable[[str], bool]
     for word in alike:
         if word in terms or (before and holds(before + word)) or (after and holds(word + after)):
             return word
+    return ""
+
+
+def spell_out(question: str, words: list[str], known: Callable[[str], bool], tokenizer: Tokenizer,
+              spellings: Callable[[str], Counter[str]]) -> tuple[str, list[tuple[str, str]]]:
+    """The question with its abbreviations written out, and each as (typed, read as). words: the
+    question's words no document holds; known: is it made of corpus words; spellings: the
+    documents' strings holding a term's characters in order (the store's)."""
+    found = []
+    for word in dict.fromkeys(words):
+        if len(word) >= 2 and CJK_RUN.fullmatch(word) and not known(word) and not tokenizer.in_dictionary(word):
+            readings = Counter()
+            for text, count in spellings(word).items():
+                readings[_opened_by(word, tokenizer.tagged(text))] += count
+            readings.pop("", None)
+            if readings:
+                found.append((word, readings.most_common(1)[0][0]))
+    for typed, read in found:
+        question = question.replace(typed, read)
+    return question, found
+
+
+def _opened_by(abbreviation: str, words: list[tuple[str, str]]) -> str:
+    """The words, from the first, up to the one its last character opens, when each of its
+    characters opens one of them in order and the last is a noun: an abbreviation names a thing
+    (电信/网络/诈骗 for 电诈, not 租/或/出售/给 for 租给); "" otherwise."""
+    kept = 0
+    for n, (word, flag) in enumerate(words):
+        if word.startswith(abbreviation[kept]):
+            kept += 1
+            if kept == len(abbreviation):
+                return "".join(w for w, _ in words[: n + 1]) if nounish(word, flag, verbal=True) else ""
+        elif n == 0:
+            return ""
     return ""

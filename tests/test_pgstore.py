@@ -102,6 +102,10 @@ def test_same_rankings_as_the_file_store(settings, monkeypatch):
     for term in ("乡村振心", "4.8万元", "(乡村振心)", "月球基地站"):
         assert pg.respelling(term) == files.respelling(term), term
     assert pg.respelling("乡村振心") == "乡村振兴" and pg.respelling("4.8万元") == "4.8亿元" and pg.respelling("月球基地站") == ""
+    # spell_out's abbreviations: the same strings and counts from one query
+    for term in ("国高企", "电诈", "月球站"):
+        assert pg.spellings(term) == files.spellings(term), term
+    assert "国家高新技术企业" in pg.spellings("国高企")
 
 
 def test_incremental_update_and_delete(settings):

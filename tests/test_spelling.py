@@ -1,7 +1,11 @@
-"""Typos are read as the corpus's words only where the corpus backs the reading."""
+"""Typos and abbreviations are read as the corpus's words only where the corpus backs the reading."""
 
 from reportqa.lexicon import Tokenizer
-from reportqa.spelling import homophone_variants, respell
+import re
+from collections import Counter
+
+from reportqa.insearch import spelled_out_pattern
+from reportqa.spelling import _opened_by, homophone_variants, respell, spell_out
 
 CORPUS = "天目山镇全年完成工业投资6700余万元。扎实推进“凤凰涅槃、腾笼换鸟”攻坚行动。全面推进生态文明建设。粮食种植面积5.4万亩，只有过高的指标需要调整。"
 TOKENIZER = Tokenizer(["天目山镇", "腾笼换鸟"])
@@ -30,3 +34,26 @@ def test_another_word_is_respelled_where_the_corpus_holds_it_beside_the_same_nei
 def test_words_the_corpus_holds_and_unknown_abbreviations_stay_as_typed():
     assert _respell("粮食种植面积有多少亩") == ("粮食种植面积有多少亩", [])  # 面积有 is no typo of 只有
     assert _respell("新增几家国高企") == ("新增几家国高企", [])  # 过高 sounds like 国高, but never before 企
+
+
+SPELLED_OUT = "新增国家高新技术企业5家。严厉打击电信网络诈骗等违法犯罪。在任何外国都一样。依法出租或出售给企业。"
+
+
+def _spell_out(question: str):
+    def spellings(term: str) -> Counter[str]:
+        return Counter(re.findall(spelled_out_pattern(term), SPELLED_OUT))
+
+    tokenizer = Tokenizer()
+    unheld = [w for w in tokenizer.words(question) if w not in SPELLED_OUT]
+    return spell_out(question, unheld, set(tokenizer.tokens(SPELLED_OUT)).__contains__, tokenizer, spellings)
+
+
+def test_an_abbreviation_is_read_as_the_phrase_whose_words_its_characters_open():
+    assert _spell_out("凤桥镇想新增几家国高企") == ("凤桥镇想新增几家国家高新技术企业", [("国高企", "国家高新技术企业")])
+    assert _spell_out("打击电诈这块哪几个镇提到")[1] == [("电诈", "电信网络诈骗")]
+
+
+def test_words_of_the_language_and_phrases_ending_in_no_noun_are_no_abbreviations():
+    assert _spell_out("在外打拼的人有多少")[1] == [], "在外 is a word, though 在任何外国 opens with its characters"
+    assert _opened_by("租给", Tokenizer().tagged("出租或出售给企业")) == "", "租给 does not open 出租"
+    assert _opened_by("租给", Tokenizer().tagged("租或出售给")) == "", "租或出售给 names no thing"

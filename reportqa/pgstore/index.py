@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,7 +24,7 @@ from reportqa.catalog import Catalog
 from reportqa.config import Settings
 from reportqa.ingest import Chunk
 from reportqa.ingest.chunk import CHUNKER_VERSION
-from reportqa.insearch import respelling_pattern
+from reportqa.insearch import respelling_pattern, spelled_out_pattern
 from reportqa.lexicon import Tokenizer
 from reportqa.pgstore.build import build_pg, read_manifest, vector_literal
 from reportqa.pgstore.db import open_pool, redacted
@@ -250,6 +250,13 @@ class PgIndex:
         return self._one("SELECT coalesce((SELECT m.match[1] FROM reports r CROSS JOIN LATERAL regexp_matches(r.text, %s, 'g') "
                          "WITH ORDINALITY AS m(match, k) GROUP BY m.match[1] "
                          "ORDER BY count(*) DESC, min(ARRAY[r.source, lpad(m.k::text, 12, '0')]) LIMIT 1), '')", (pattern,))
+
+    def spellings(self, term: str) -> Counter[str]:
+        """As the file store's, in one query."""
+        with self.pool.connection() as conn:
+            rows = conn.execute("SELECT m.match[1], count(*) FROM reports r CROSS JOIN LATERAL regexp_matches(r.text, %s, 'g') AS m(match) "
+                                "GROUP BY m.match[1]", ("(" + spelled_out_pattern(term) + ")",)).fetchall()
+        return Counter(dict(rows))
 
     def sample(self, limit: int, seed: int = 0) -> tuple[list[int], np.ndarray, np.ndarray]:
         """A repeatable random sample of about limit chunks: ids, vectors and report ids."""
