@@ -309,7 +309,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
         u.year_words += [w for w in words if w and pattern is not ORDINAL]
     u.query = question
     for word in u.year_words:
-        if not ABSOLUTE.fullmatch(word) and len(u.years) == 1:
+        if not ABSOLUTE.match(word + "年") and len(u.years) == 1:  # 2023 and 二〇二三 stand as written
             u.query = u.query.replace(word, f"{u.years[0]}年")
     u.report_years = _report_years(question, u)
     if (u.report_years or _place_document(question, u)) and not u.missing_reports and not catalog.in_scope(u.filters()):

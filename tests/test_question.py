@@ -173,6 +173,8 @@ def test_places_years_and_relative_years_from_the_catalog():
     assert ask("十五大報告講了什麼").reports == ["d.txt"] and ask("鳳橋去年規上工業產值是多少").places == {"town": ["凤桥镇"]}
     rate = ask("凤桥今年工业投资比上年增长了百分之几")  # 上年 is the rate's baseline, not a year asked about
     assert rate.years == [2023] and rate.kind == "figure" and "比上年" in rate.query
+    written = ask("凤桥镇二〇二三年想新增几家企业")  # a year written out stands as written, not 「2023年年」
+    assert written.years == [2023] and written.query == "凤桥镇二〇二三年想新增几家企业"
 
 
 @pytest.mark.parametrize("question", ["返乡创业有什么政策", "镇中心医院建得怎么样", "乡镇干部怎么考核"])
