@@ -150,8 +150,9 @@ def _pairs(text: str) -> set[str]:
     return bigrams(re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", text))
 
 
-def attribute(body: str, passages: list[Passage], question: str = "") -> int | None:
-    """The passage (numbered from 1) that holds most of an uncited sentence's wording, if one holds enough.
+def attribute(body: str, supports: list[str], question: str = "") -> int | None:
+    """The passage (numbered from 1, by its support text) that holds most of an uncited sentence's
+    wording, if one holds enough.
 
     Small local models answer from the passages but often leave out the [n]; the verifier
     then checks the sentence against this passage as if the model had cited it. Only what the
@@ -160,12 +161,12 @@ def attribute(body: str, passages: list[Passage], question: str = "") -> int | N
     (「刘青。」) belongs to the first passage that holds it word for word.
     """
     pairs = _pairs(body) - _pairs(question)
-    if not pairs or not passages or NOT_FOUND in body:
+    if not pairs or not supports or NOT_FOUND in body:
         return None
     if len(pairs) == 1:
         word = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z.%]", "", body)
-        return next((n for n, p in enumerate(passages, 1) if word in support_text(p)), None)
-    held = [len(pairs & _pairs(support_text(p))) / len(pairs) for p in passages]
+        return next((n for n, text in enumerate(supports, 1) if word in text), None)
+    held = [len(pairs & _pairs(text)) / len(pairs) for text in supports]
     best = max(range(len(held)), key=held.__getitem__)
     return best + 1 if held[best] >= ATTRIBUTION_OVERLAP else None
 
@@ -192,7 +193,7 @@ def verify(searcher: HybridSearcher, question: str, draft: str, passages: list[P
             body = CITE.sub("", sentence).strip()
             if not body:
                 continue
-            if not cited and (source := attribute(body, passages, question)):
+            if not cited and (source := attribute(body, supports, question)):
                 valid, sentence = [source], f"{sentence}[{source}]"
             support = " ".join(supports[n - 1] for n in valid)
             if valid and not unsupported(searcher, body, support, question):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-from reportqa.answer import NOT_FOUND, Answerer, attribute, verify
+from reportqa.answer import NOT_FOUND, Answerer, attribute, support_text, verify
 from reportqa.cli import main
 from reportqa.extractive import _states_figure, about_item, distinctive, sections_after, sub_headings, term_weights
 from reportqa.figures import asked_measure, has_figure
@@ -206,12 +206,13 @@ def test_ask_jsonl_contract(searcher, seed_settings, tmp_path, monkeypatch):
 
 def test_attribution_counts_only_what_a_sentence_adds_to_the_question(searcher):
     passages = searcher.search("余新镇党委书记是谁？", k=5)
-    assert attribute("余新镇党委书记是蒋婷婷。", passages, "余新镇党委书记是谁？")
-    assert attribute("余新镇党委书记是张国栋。", passages, "余新镇党委书记是谁？") is None
+    supports = [support_text(p) for p in passages]
+    assert attribute("余新镇党委书记是蒋婷婷。", supports, "余新镇党委书记是谁？")
+    assert attribute("余新镇党委书记是张国栋。", supports, "余新镇党委书记是谁？") is None
     word = "婷婷"  # a bare two-character answer: one character pair, too little to weigh by overlap
     holding = next(n for n, p in enumerate(passages, 1) if word in p.chunk.text)
-    assert attribute(f"{word}。", passages, "余新镇有什么项目？") == holding
-    assert attribute("鑫淼。", passages, "余新镇有什么项目？") is None
+    assert attribute(f"{word}。", supports, "余新镇有什么项目？") == holding
+    assert attribute("鑫淼。", supports, "余新镇有什么项目？") is None
 
 
 def test_a_run_in_heading_stands_for_its_whole_paragraph(searcher):
