@@ -145,14 +145,17 @@ def _narrowest(places: dict[str, list[str]]) -> dict[str, list[str]]:
     return {}
 
 
-def _unknown_places(tagged: list[tuple[str, str]], known_word: Callable[[str], bool]) -> list[str]:
-    """Place names (jieba's ns, or a name before 镇/乡/街道/县/区/市) that the corpus never mentions."""
+def _unknown_places(tagged: list[tuple[str, str]], known_word: Callable[[str], bool], tokenizer: Tokenizer) -> list[str]:
+    """Place names (jieba's ns, or a name before 镇/乡/街道/县/区/市) that the corpus never mentions.
+    A name is a proper noun: a common word of the language's dictionary (公家 of 「给公家省下」) is
+    none, whatever follows it."""
     found = []
     for i, (word, flag) in enumerate(tagged):
         if "＿" in word or len(word) < 2:
             continue
         suffix = tagged[i + 1][0] if i + 1 < len(tagged) and PLACE_SUFFIX_WORD.match(tagged[i + 1][0]) else ""
-        if (flag == "ns" or (suffix and flag not in SCAFFOLD_FLAGS | {"m", "v", "a", "vn"})) and not known_word(word):
+        named = suffix and flag not in SCAFFOLD_FLAGS | {"m", "v", "a", "vn"} and not tokenizer.in_dictionary(word)
+        if (flag == "ns" or named) and not known_word(word):
             found.append(word + suffix)
     return found
 
@@ -322,7 +325,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     if which_span:
         rest = rest[: which_span.start()] + "＿" * len(which_span.group(0)) + rest[which_span.end() :]
     tagged = tokenizer.tagged(rest)
-    u.unknown_places = _unknown_places(tagged, known_word)
+    u.unknown_places = _unknown_places(tagged, known_word, tokenizer)
     u.wants_figure = bool(FIGURE.search(question))
     u.measure = asked_measure(question)
     u.wants_list = bool(LIST.search(question))

@@ -177,7 +177,7 @@ def test_places_years_and_relative_years_from_the_catalog():
     assert written.years == [2023] and written.query == "凤桥镇二〇二三年想新增几家企业"
 
 
-@pytest.mark.parametrize("question", ["返乡创业有什么政策", "镇中心医院建得怎么样", "乡镇干部怎么考核"])
+@pytest.mark.parametrize("question", ["返乡创业有什么政策", "镇中心医院建得怎么样", "乡镇干部怎么考核", "招投标给公家省下了多少钱"])
 def test_words_with_place_characters_are_not_unknown_places(question):
     assert ask(question).unknown_places == []
 
