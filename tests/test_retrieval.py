@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from reportqa.cli import main
 from reportqa.lexicon import Tokenizer
 from reportqa.retrieve import HybridRetriever
-from reportqa.evidence import gather, search_passages
+from reportqa.evidence import gather, search_passages, with_best_by_words
 from reportqa.which import _specific, near_mention
 
 
@@ -113,6 +113,13 @@ def test_a_comparison_has_every_side_at_the_top(searcher):
     passages = search_passages(searcher, "余新镇和天目山镇在民宿上有什么不同", k=5)
     assert {p.chunk.meta["town"] for p in passages[:2]} == {"余新镇", "天目山镇"}
     assert [p.rank for p in passages] == [1, 2, 3, 4, 5]
+
+
+def test_each_comparison_side_keeps_its_best_passage_by_words():
+    a, b, c, d = (SimpleNamespace(chunk=SimpleNamespace(id=i)) for i in "abcd")
+    assert with_best_by_words([a, b, c], [d]) == [a, b, d], "the passage fusion buried takes the last place"
+    assert with_best_by_words([a, b, c], [b]) == [a, b, c] and with_best_by_words([a, b], []) == [a, b]
+    assert with_best_by_words([a], [d]) == [a, d] and with_best_by_words([], [d]) == [d]
 
 
 def test_search_json_contract(searcher, seed_settings, capsys, monkeypatch):
