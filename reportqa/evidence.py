@@ -72,6 +72,9 @@ def ranked(searcher: HybridSearcher, u: Understanding, filters: dict, given: dic
         return _numbered(in_turn + searcher.search(u.query, filters, want, mode, vector))[:want]
     years = set(u.years) - set(u.report_years)  # 「2022年的党代会报告」 filters on its year; it does not speak only of 2022
     passages = searcher.search(u.query, filters, CANDIDATES if years else want, mode, vector)
+    if filters and mode == "hybrid" and not years:  # a named scope: its best passage by words among the first
+        by_words = searcher.search(u.query, filters, 1, "bm25", vector)
+        passages = _numbered(with_best_by_words(passages[:SIDE_PASSAGES], by_words) + passages[SIDE_PASSAGES - 1 :])
     if years:
         passages = sorted(passages, key=lambda p: year_tier(searcher, p, years))[:want]
     if len(passages) < want and filters != (given or {}):
@@ -100,10 +103,10 @@ def by_side(searcher: HybridSearcher, u: Understanding, filters: dict, mode: str
 
 
 def with_best_by_words(passages: list[Passage], by_words: list[Passage]) -> list[Passage]:
-    """Within one side (a town's or one congress's reports) the passages share the side's topics, so
-    the embedder tells them apart less than the words do: fusion can bury the one passage holding
-    the item's rare words (「裁减军队员额二十万」 in a passage of four topics). That passage takes the
-    side's last place."""
+    """Within a named scope (a town's or one congress's reports, a comparison's side) the passages
+    share the scope's topics, so the embedder tells them apart less than the words do: fusion can
+    bury the one passage holding the item's rare words (「裁减军队员额二十万」 in a passage of four
+    topics). That passage takes the last of the first SIDE_PASSAGES places."""
     ids = {p.chunk.id for p in passages}
     extra = [p for p in by_words[:1] if p.chunk.id not in ids]
     return passages[: SIDE_PASSAGES - len(extra)] + extra

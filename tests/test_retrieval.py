@@ -122,6 +122,13 @@ def test_each_comparison_side_keeps_its_best_passage_by_words():
     assert with_best_by_words([a], [d]) == [a, d] and with_best_by_words([], [d]) == [d]
 
 
+def test_a_named_town_puts_its_best_passage_by_words_among_the_first(searcher):
+    question = "天目山镇成立了全区首个什么组织的镇级分会"
+    u = searcher.understand(question)
+    by_words = searcher.search(u.query, u.filters(None), 1, "bm25")[0]
+    assert by_words.chunk.id in {p.chunk.id for p in search_passages(searcher, question, k=3)}
+
+
 def test_search_json_contract(searcher, seed_settings, capsys, monkeypatch):
     monkeypatch.setenv("REPORTQA_HOME", str(seed_settings.home))
     assert main(["search", "未来社区", "--json", "-k", "10"]) == 0
