@@ -1,4 +1,4 @@
-"""Typos in a question, read as the corpus's own words: 天木山镇 → 天目山镇, 腾龙换鸟 → 腾笼换鸟.
+"""Typos and abbreviations in a question, read as the corpus's own words: 天木山镇 → 天目山镇, 电诈 → 电信网络诈骗.
 
 Staff type Chinese through a pinyin input method, so a typo is nearly always a character that
 sounds like the intended one, and it leaves a word no document holds (天木, 腾龙). A string of
@@ -6,8 +6,8 @@ the question over such a word, itself in no document, that sounds (toneless piny
 character's common reading) like a word of the corpus differing from it in one character, is
 read as that word: a place or a term of the index's dictionary as such, any other word where a
 document holds it beside the question's own neighbouring character (「生态文」 for 「生太文」). An
-abbreviation no report uses (国高企) stays as typed: nothing in the corpus sounds like it there;
-and so does a string of words the corpus holds (面积有 is no typo of 面积只有).
+abbreviation (国高企) is no typo: nothing in the corpus sounds like it there; nor is a string
+of words the corpus holds (面积有 is no typo of 面积只有).
 
 An abbreviation is the other word no report uses: 电诈 for 电信网络诈骗, 国高企 for 国家高新技术企业.
 Chinese shortens a phrase by keeping the first character of its words, so a word of the question

@@ -31,7 +31,7 @@ def test_another_word_is_respelled_where_the_corpus_holds_it_beside_the_same_nei
     assert _respell("报告讲生太文明建设抓哪几块")[0] == "报告讲生态文明建设抓哪几块"
 
 
-def test_words_the_corpus_holds_and_unknown_abbreviations_stay_as_typed():
+def test_words_the_corpus_holds_and_abbreviations_are_no_typos():
     assert _respell("粮食种植面积有多少亩") == ("粮食种植面积有多少亩", [])  # 面积有 is no typo of 只有
     assert _respell("新增几家国高企") == ("新增几家国高企", [])  # 过高 sounds like 国高, but never before 企
 
