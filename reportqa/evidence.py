@@ -72,9 +72,9 @@ def ranked(searcher: HybridSearcher, u: Understanding, filters: dict, given: dic
         return _numbered(in_turn + searcher.search(u.query, filters, want, mode, vector))[:want]
     years = set(u.years) - set(u.report_years)  # 「2022年的党代会报告」 filters on its year; it does not speak only of 2022
     passages = searcher.search(u.query, filters, CANDIDATES if years else want, mode, vector)
-    if filters and mode == "hybrid" and not years:  # a named scope: its best passage by words among the first
-        by_words = searcher.search(u.query, filters, 1, "bm25", vector)
-        passages = _numbered(with_best_by_words(passages[:SIDE_PASSAGES], by_words) + passages[SIDE_PASSAGES - 1 :])
+    if filters and mode == "hybrid" and not years:
+        bests = searcher.search(u.query, filters, 1, "bm25", vector) + searcher.search(u.query, filters, 1, "dense", vector)
+        passages = _numbered(first_with(passages, bests) + passages)
     if years:
         passages = sorted(passages, key=lambda p: year_tier(searcher, p, years))[:want]
     if len(passages) < want and filters != (given or {}):
@@ -96,19 +96,20 @@ def by_side(searcher: HybridSearcher, u: Understanding, filters: dict, mode: str
             passages = [p for p in passages if years_of(p.chunk) <= years]
         else:
             passages = searcher.search(query, {**filters, **side}, SIDE_PASSAGES, mode, vector)
-            if mode == "hybrid":
-                passages = with_best_by_words(passages, searcher.search(query, {**filters, **side}, 1, "bm25", vector))
+            if mode == "hybrid":  # by words only: with three passages a side, adding the best by meaning measured worse
+                passages = first_with(passages, searcher.search(query, {**filters, **side}, 1, "bm25", vector))
         found.append((label, passages[:SIDE_PASSAGES]))
     return found
 
 
-def with_best_by_words(passages: list[Passage], by_words: list[Passage]) -> list[Passage]:
-    """Within a named scope (a town's or one congress's reports, a comparison's side) the passages
-    share the scope's topics, so the embedder tells them apart less than the words do: fusion can
-    bury the one passage holding the item's rare words (「裁减军队员额二十万」 in a passage of four
-    topics). That passage takes the last of the first SIDE_PASSAGES places."""
-    ids = {p.chunk.id for p in passages}
-    extra = [p for p in by_words[:1] if p.chunk.id not in ids]
+def first_with(passages: list[Passage], bests: list[Passage]) -> list[Passage]:
+    """The first SIDE_PASSAGES passages, with the bests among them. Within a named scope (a town's or
+    one congress's reports, a comparison's side) the passages share the scope's topics, and rank
+    fusion can bury the one passage that either list puts first: the one holding the item's rare
+    words (「裁减军队员额二十万」 in a passage of four topics), or the one saying it in other words.
+    A best that fusion left out takes one of the last places."""
+    ids = {p.chunk.id for p in passages[:SIDE_PASSAGES]}
+    extra = list({p.chunk.id: p for p in bests if p.chunk.id not in ids}.values())
     return passages[: SIDE_PASSAGES - len(extra)] + extra
 
 

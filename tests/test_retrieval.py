@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from reportqa.cli import main
 from reportqa.lexicon import Tokenizer
 from reportqa.retrieve import HybridRetriever
-from reportqa.evidence import gather, search_passages, with_best_by_words
+from reportqa.evidence import first_with, gather, search_passages
 from reportqa.which import _specific, near_mention
 
 
@@ -115,18 +115,19 @@ def test_a_comparison_has_every_side_at_the_top(searcher):
     assert [p.rank for p in passages] == [1, 2, 3, 4, 5]
 
 
-def test_each_comparison_side_keeps_its_best_passage_by_words():
-    a, b, c, d = (SimpleNamespace(chunk=SimpleNamespace(id=i)) for i in "abcd")
-    assert with_best_by_words([a, b, c], [d]) == [a, b, d], "the passage fusion buried takes the last place"
-    assert with_best_by_words([a, b, c], [b]) == [a, b, c] and with_best_by_words([a, b], []) == [a, b]
-    assert with_best_by_words([a], [d]) == [a, d] and with_best_by_words([], [d]) == [d]
+def test_the_best_by_words_and_by_meaning_are_among_the_first_passages():
+    a, b, c, d, e = (SimpleNamespace(chunk=SimpleNamespace(id=i)) for i in "abcde")
+    assert first_with([a, b, c], [d]) == [a, b, d], "a best that fusion buried takes the last place"
+    assert first_with([a, b, c], [d, e]) == [a, d, e] and first_with([a, b, c], [d, d]) == [a, b, d]
+    assert first_with([a, b, c, d], [b, c]) == [a, b, c] and first_with([a, b], []) == [a, b]
+    assert first_with([a], [d]) == [a, d] and first_with([], [d]) == [d]
 
 
-def test_a_named_town_puts_its_best_passage_by_words_among_the_first(searcher):
-    question = "天目山镇成立了全区首个什么组织的镇级分会"
-    u = searcher.understand(question)
-    by_words = searcher.search(u.query, u.filters(None), 1, "bm25")[0]
-    assert by_words.chunk.id in {p.chunk.id for p in search_passages(searcher, question, k=3)}
+def test_a_named_town_puts_its_best_passages_by_words_and_by_meaning_among_the_first(searcher):
+    for question, mode in (("天目山镇成立了全区首个什么组织的镇级分会", "bm25"), ("天目山镇准备把村里哪些土货推到外面去卖", "dense")):
+        u = searcher.understand(question)
+        best = searcher.search(u.query, u.filters(None), 1, mode)[0]
+        assert best.chunk.id in {p.chunk.id for p in search_passages(searcher, question, k=3)}, mode
 
 
 def test_search_json_contract(searcher, seed_settings, capsys, monkeypatch):
