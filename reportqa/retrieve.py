@@ -132,8 +132,7 @@ class HybridSearcher:
         index = self.index
         text = simplified(question.strip())
         text, respelled = respell(text, index.tokenizer.words(text), index.idf.__contains__, self.names, index.holds)
-        unheld = [w for w in index.tokenizer.words(text) if not index.holds(w)]
-        text, spelled = spell_out(text, unheld, index.knows, index.tokenizer, index.spellings)
+        text, spelled = spell_out(text, index.tokenizer.words(text), index.knows, index.holds, index.tokenizer, index.spellings)
         u = understand(text, index.catalog, index.tokenizer, index.knows, filters)
         u.respelled = respelled + spelled
         return u

@@ -91,14 +91,16 @@ def _respelled(question: str, start: int, end: int, known: Callable[[str], bool]
     return ""
 
 
-def spell_out(question: str, words: list[str], known: Callable[[str], bool], tokenizer: Tokenizer,
-              spellings: Callable[[str], Counter[str]]) -> tuple[str, list[tuple[str, str]]]:
+def spell_out(question: str, words: list[str], known: Callable[[str], bool], holds: Callable[[str], bool],
+              tokenizer: Tokenizer, spellings: Callable[[str], Counter[str]]) -> tuple[str, list[tuple[str, str]]]:
     """The question with its abbreviations written out, and each as (typed, read as). words: the
-    question's words no document holds; known: is it made of corpus words; spellings: the
-    documents' strings holding a term's characters in order (the store's)."""
+    question's, segmented; known: is it made of corpus words; holds: does a document hold the
+    string (a scan of the documents, so asked last); spellings: the documents' strings holding a
+    term's characters in order (the store's)."""
     found = []
     for word in dict.fromkeys(words):
-        if len(word) >= 2 and CJK_RUN.fullmatch(word) and not known(word) and not tokenizer.in_dictionary(word):
+        if (len(word) >= 2 and CJK_RUN.fullmatch(word) and not known(word) and not tokenizer.in_dictionary(word)
+                and not holds(word)):
             readings = Counter()
             for text, count in spellings(word).items():
                 readings[_opened_by(word, tokenizer.tagged(text))] += count

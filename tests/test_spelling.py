@@ -44,8 +44,8 @@ def _spell_out(question: str):
         return Counter(re.findall(spelled_out_pattern(term), SPELLED_OUT))
 
     tokenizer = Tokenizer()
-    unheld = [w for w in tokenizer.words(question) if w not in SPELLED_OUT]
-    return spell_out(question, unheld, set(tokenizer.tokens(SPELLED_OUT)).__contains__, tokenizer, spellings)
+    known = set(tokenizer.tokens(SPELLED_OUT)).__contains__
+    return spell_out(question, tokenizer.words(question), known, SPELLED_OUT.__contains__, tokenizer, spellings)
 
 
 def test_an_abbreviation_is_read_as_the_phrase_whose_words_its_characters_open():

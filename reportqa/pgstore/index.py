@@ -255,7 +255,7 @@ class PgIndex:
         """As the file store's, in one query."""
         with self.pool.connection() as conn:
             rows = conn.execute("SELECT m.match[1], count(*) FROM reports r CROSS JOIN LATERAL regexp_matches(r.text, %s, 'g') AS m(match) "
-                                "GROUP BY m.match[1]", ("(" + spelled_out_pattern(term) + ")",)).fetchall()
+                                "GROUP BY m.match[1]", (spelled_out_pattern(term),)).fetchall()
         return Counter(dict(rows))
 
     def sample(self, limit: int, seed: int = 0) -> tuple[list[int], np.ndarray, np.ndarray]:
