@@ -13,7 +13,8 @@ An abbreviation is the other word no report uses: 电诈 for 电信网络诈骗,
 Chinese shortens a phrase by keeping the first character of its words, so a word of the question
 that no document holds, made of no corpus words and not in the language's dictionary (修路 and
 在外 are words, not abbreviations), is read as the commonest string of the documents whose words
-open, in order, with its characters, ending in a noun.
+open, in order, with its characters, ending in a noun, where the question uses it as a noun
+(「新修了」 is no abbreviation of 新老修正主义).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def spell_out(question: str, words: list[str], known: Callable[[str], bool], hol
     found = []
     for word in dict.fromkeys(words):
         if (len(word) >= 2 and CJK_RUN.fullmatch(word) and not known(word) and not tokenizer.in_dictionary(word)
-                and not holds(word)):
+                and _names_a_thing(question, word, tokenizer) and not holds(word)):
             readings = Counter()
             for text, count in spellings(word).items():
                 readings[_opened_by(word, tokenizer.tagged(text))] += count
@@ -110,6 +111,18 @@ def spell_out(question: str, words: list[str], known: Callable[[str], bool], hol
     for typed, read in found:
         question = question.replace(typed, read)
     return question, found
+
+
+def _names_a_thing(question: str, word: str, tokenizer: Tokenizer) -> bool:
+    """Does the question use the word as a noun? jieba's tagger reads the question's own grammar:
+    「国高企」 ends in the noun 企, 「电诈」 is a verbal noun, while 「新修了几公里」 is an adjective and
+    a verb (新/修), no abbreviation of 新老修正主义."""
+    end, at = question.find(word) + len(word), 0
+    for token, flag in tokenizer.tagged(question):
+        at = question.find(token, at) + len(token)
+        if at >= end:
+            return nounish(token, flag, verbal=True)
+    return False
 
 
 def _opened_by(abbreviation: str, words: list[tuple[str, str]]) -> str:

@@ -36,7 +36,7 @@ def test_words_the_corpus_holds_and_abbreviations_are_no_typos():
     assert _respell("新增几家国高企") == ("新增几家国高企", [])  # 过高 sounds like 国高, but never before 企
 
 
-SPELLED_OUT = "新增国家高新技术企业5家。严厉打击电信网络诈骗等违法犯罪。在任何外国都一样。依法出租或出售给企业。"
+SPELLED_OUT = "新增国家高新技术企业5家。严厉打击电信网络诈骗等违法犯罪。在任何外国都一样。依法出租或出售给企业。反对新老修正主义。"
 
 
 def _spell_out(question: str):
@@ -57,3 +57,4 @@ def test_words_of_the_language_and_phrases_ending_in_no_noun_are_no_abbreviation
     assert _spell_out("在外打拼的人有多少")[1] == [], "在外 is a word, though 在任何外国 opens with its characters"
     assert _opened_by("租给", Tokenizer().tagged("出租或出售给企业")) == "", "租给 does not open 出租"
     assert _opened_by("租给", Tokenizer().tagged("租或出售给")) == "", "租或出售给 names no thing"
+    assert _spell_out("今年新修了几公里绿道")[1] == [], "新修 is used as a verb, though 新老修正主义 opens with its characters"
