@@ -131,8 +131,8 @@ class HybridSearcher:
 
         index = self.index
         text = simplified(question.strip())
-        text, respelled = respell(text, index.tokenizer.words(text), index.idf.__contains__, self.names, index.holds)
-        text, spelled = spell_out(text, index.tokenizer.words(text), index.knows, index.holds, index.tokenizer, index.spellings)
+        text, respelled = respell(text, index.tokenizer, index.idf.__contains__, self.names, index.holds)
+        text, spelled = spell_out(text, index.tokenizer, index.knows, index.holds, index.spellings)
         u = understand(text, index.catalog, index.tokenizer, index.knows, filters)
         u.respelled = respelled + spelled
         return u

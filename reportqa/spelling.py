@@ -51,13 +51,13 @@ def homophone_variants(word: str) -> Iterator[str]:
                 yield word[:i] + other + word[i + 1 :]
 
 
-def respell(question: str, words: list[str], known: Callable[[str], bool], terms: Container[str],
+def respell(question: str, tokenizer: Tokenizer, known: Callable[[str], bool], terms: Container[str],
             holds: Callable[[str], bool]) -> tuple[str, list[tuple[str, str]]]:
-    """The question, segmented into words, with its typos respelled, and each as (typed, read as).
-    known: is it a word of the corpus; terms: the places and dictionary terms of the index; holds:
-    does a document hold the string."""
+    """The question with its typos respelled, and each as (typed, read as). known: is it a word
+    of the corpus; terms: the places and dictionary terms of the index; holds: does a document
+    hold the string."""
     unheld, at = [], 0  # the spans of the words no document holds
-    for word in words:
+    for word in tokenizer.words(question):
         at = question.find(word, at)
         if not holds(word):
             unheld.append(range(at, at + len(word)))
@@ -70,7 +70,7 @@ def respell(question: str, words: list[str], known: Callable[[str], bool], terms
             for end in (start + n for n in LENGTHS if start + n <= run.end()):
                 word = ""
                 if any(span.start < end and start < span.stop for span in unheld):
-                    word = _respelled(question, start, end, known, terms, holds)
+                    word = _respelled(question, start, end, tokenizer, known, terms, holds)
                 if word:
                     fixes.append((start, end, word))
                     break
@@ -80,11 +80,12 @@ def respell(question: str, words: list[str], known: Callable[[str], bool], terms
     return text, [(question[start:end], word) for start, end, word in fixes]
 
 
-def _respelled(question: str, start: int, end: int, known: Callable[[str], bool], terms: Container[str],
-               holds: Callable[[str], bool]) -> str:
+def _respelled(question: str, start: int, end: int, tokenizer: Tokenizer, known: Callable[[str], bool],
+               terms: Container[str], holds: Callable[[str], bool]) -> str:
+    """A word of the language is no typo though no report uses it: 「前年」 is not 千年."""
     typed, before, after = question[start:end], question[start - 1 : start], question[end : end + 1]
     alike = [v for v in dict.fromkeys(homophone_variants(typed)) if v in terms or known(v)]
-    if not alike or holds(typed):
+    if not alike or tokenizer.in_dictionary(typed) or holds(typed):
         return ""
     for word in alike:
         if word in terms or (before and holds(before + word)) or (after and holds(word + after)):
@@ -92,14 +93,14 @@ def _respelled(question: str, start: int, end: int, known: Callable[[str], bool]
     return ""
 
 
-def spell_out(question: str, words: list[str], known: Callable[[str], bool], holds: Callable[[str], bool],
-              tokenizer: Tokenizer, spellings: Callable[[str], Counter[str]]) -> tuple[str, list[tuple[str, str]]]:
-    """The question with its abbreviations written out, and each as (typed, read as). words: the
-    question's, segmented; known: is it made of corpus words; holds: does a document hold the
-    string (a scan of the documents, so asked last); spellings: the documents' strings holding a
-    term's characters in order (the store's)."""
+def spell_out(question: str, tokenizer: Tokenizer, known: Callable[[str], bool], holds: Callable[[str], bool],
+              spellings: Callable[[str], Counter[str]]) -> tuple[str, list[tuple[str, str]]]:
+    """The question with its abbreviations written out, and each as (typed, read as). known: is it
+    made of corpus words; holds: does a document hold the string (a scan of the documents, so
+    asked last); spellings: the documents' strings holding a term's characters in order (the
+    store's)."""
     found = []
-    for word in dict.fromkeys(words):
+    for word in dict.fromkeys(tokenizer.words(question)):
         if (len(word) >= 2 and CJK_RUN.fullmatch(word) and not known(word) and not tokenizer.in_dictionary(word)
                 and _names_a_thing(question, word, tokenizer) and not holds(word)):
             readings = Counter()

@@ -7,14 +7,14 @@ from collections import Counter
 from reportqa.insearch import spelled_out_pattern
 from reportqa.spelling import _opened_by, homophone_variants, respell, spell_out
 
-CORPUS = "天目山镇全年完成工业投资6700余万元。扎实推进“凤凰涅槃、腾笼换鸟”攻坚行动。全面推进生态文明建设。粮食种植面积5.4万亩，只有过高的指标需要调整。"
+CORPUS = "天目山镇全年完成工业投资6700余万元。扎实推进“凤凰涅槃、腾笼换鸟”攻坚行动。全面推进生态文明建设。粮食种植面积5.4万亩，只有过高的指标需要调整。延续几千年的传统。"
 TOKENIZER = Tokenizer(["天目山镇", "腾笼换鸟"])
 VOCABULARY = set(TOKENIZER.tokens(CORPUS))
 PLACES_AND_TERMS = {"天目山镇", "天目山", "腾笼换鸟"}
 
 
 def _respell(question: str):
-    return respell(question, TOKENIZER.words(question), VOCABULARY.__contains__, PLACES_AND_TERMS, CORPUS.__contains__)
+    return respell(question, TOKENIZER, VOCABULARY.__contains__, PLACES_AND_TERMS, CORPUS.__contains__)
 
 
 def test_variants_sound_alike():
@@ -34,6 +34,7 @@ def test_another_word_is_respelled_where_the_corpus_holds_it_beside_the_same_nei
 def test_words_the_corpus_holds_and_abbreviations_are_no_typos():
     assert _respell("粮食种植面积有多少亩") == ("粮食种植面积有多少亩", [])  # 面积有 is no typo of 只有
     assert _respell("新增几家国高企") == ("新增几家国高企", [])  # 过高 sounds like 国高, but never before 企
+    assert _respell("前年的报告里新增几家企业")[1] == [], "前年 is a word of the language, though only 千年 is in the reports"
 
 
 SPELLED_OUT = "新增国家高新技术企业5家。严厉打击电信网络诈骗等违法犯罪。在任何外国都一样。依法出租或出售给企业。反对新老修正主义。"
@@ -45,7 +46,7 @@ def _spell_out(question: str):
 
     tokenizer = Tokenizer()
     known = set(tokenizer.tokens(SPELLED_OUT)).__contains__
-    return spell_out(question, tokenizer.words(question), known, SPELLED_OUT.__contains__, tokenizer, spellings)
+    return spell_out(question, tokenizer, known, SPELLED_OUT.__contains__, spellings)
 
 
 def test_an_abbreviation_is_read_as_the_phrase_whose_words_its_characters_open():
