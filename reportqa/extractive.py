@@ -21,8 +21,10 @@ from reportqa.evidence import Evidence
 from reportqa.figures import DATES, Measure, has_figure, stripped_figure
 from reportqa.ingest import Chunk
 from reportqa.ingest.meta import META_LABELS
-from reportqa.question import Understanding
+from reportqa.periods import stated_years
+from reportqa.question import Understanding, years_label
 from reportqa.retrieve import HybridSearcher, Passage, bigrams
+from reportqa.store import years_of
 from reportqa.which import WhichAnswer
 
 NOT_FOUND = "资料中未提及"
@@ -61,6 +63,12 @@ class Reading:
     top: list[Passage]
     pool: list[Candidate]  # best first
     held: float  # share of the distinctive weight the best of the top 5 passages holds
+    year: int | None = None  # the one year the question asks about (去年, 2019年), apart from a report's own
+
+    def of_year(self, candidate: Candidate) -> bool:
+        """Can the sentence state the asked year's figure? It speaks of that year: a 2021 report's
+        「全年完成工业投资…」 is 2021's, not 2019's."""
+        return self.year is None or self.year in candidate.years
 
     @property
     def meaning(self) -> float:
@@ -78,6 +86,7 @@ class Candidate:
     terms: float = 0.0  # weighted share of the question's terms it holds
     meaning: float = 0.0  # cosine to the question
     figure: bool = False  # states a figure in the clause about the item
+    years: frozenset[int] = frozenset()  # the years it speaks of (dated_statements)
 
     @property
     def score(self) -> float:
@@ -113,6 +122,19 @@ def statements(text: str) -> list[str]:
         sentence = SPEAKER.sub("", sentence.strip()).strip()
         if len(sentence) >= 6 and not sentence.endswith(("？", "?")) and not sentence.startswith(("问：", "主持人")):
             out.append(sentence)
+    return out
+
+
+def dated_statements(chunk: Chunk) -> list[tuple[str, frozenset[int]]]:
+    """The chunk's statements, each with the years it speaks of: those it names, else those its
+    paragraph named last (「到2026年，…；…。在此基础上，…；农民人均收入达到5万元。」), else its
+    section's."""
+    out = []
+    for paragraph in chunk.text.split("\n"):
+        context: frozenset[int] = frozenset()
+        for sentence in statements(paragraph):
+            context = frozenset(stated_years(sentence)) or context
+            out.append((sentence, context or years_of(chunk)))
     return out
 
 
@@ -200,10 +222,10 @@ def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list
     found: dict[str, Candidate] = {}
     for passage in passages:
         headings = {*passage.chunk.section_path, passage.chunk.meta.get("title", "")}
-        for sentence in statements(passage.chunk.text):
+        for sentence, years in dated_statements(passage.chunk):
             sentence = _completed(sentence, passage.chunk.text)
             if sentence not in found and sentence.rstrip("。：") not in headings:
-                found[sentence] = Candidate(sentence, number[passage.chunk.id], coverage(weights, sentence))
+                found[sentence] = Candidate(sentence, number[passage.chunk.id], coverage(weights, sentence), years=years)
     ranked = sorted(found.values(), key=lambda c: -c.terms)
     best = ranked[:SEMANTIC_CANDIDATES]
     if best:
@@ -302,7 +324,8 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, u.measure)
     core = distinctive(searcher, weights, u.item or u.query)
     held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
-    return Reading(weights, nouns, u.measure, top, pool, held)
+    asked = set(u.years) - set(u.report_years)
+    return Reading(weights, nouns, u.measure, top, pool, held, asked.pop() if len(asked) == 1 else None)
 
 
 def figure_draft(reading: Reading) -> str:
@@ -311,8 +334,12 @@ def figure_draft(reading: Reading) -> str:
     answers a level. Where the best sentence about the item has its figure stripped (「产值万元」,
     lost in conversion), say the source gives no value. A question in other words than the
     report's (「没人照看的孩子发了多少钱」 for 困境儿童) has no clause about its nouns; there the
-    sentence closest in meaning answers if it states a figure of the asked measure (元, or any level)."""
-    pool = reading.pool
+    sentence closest in meaning answers if it states a figure of the asked measure (元, or any level).
+    A question asking one year's figure takes only sentences that speak of that year."""
+    pool = [c for c in reading.pool if reading.of_year(c)]
+    missing = f"{years_label([reading.year])}的该项数字" if reading.year else "该项的具体数字"
+    if not pool:
+        return refuse(missing)
     for candidate in pool:
         if candidate.figure:
             stating = [c for c in pool if c.figure]
@@ -327,7 +354,7 @@ def figure_draft(reading: Reading) -> str:
     closest = max(pool[:SEMANTIC_CANDIDATES], key=lambda c: c.meaning)
     if not about_item(closest.text, reading.nouns, reading.weights) and has_figure(closest.text, reading.measure):
         return cited(closest.text, closest.n)
-    return refuse("该项的具体数字")
+    return refuse(missing)
 
 
 def person_draft(searcher: HybridSearcher, u: Understanding, reading: Reading) -> str:

@@ -13,8 +13,9 @@ import re
 from reportqa.figures import CN_DIGITS, chinese_number
 
 CN_YEAR_DIGITS = "".join(CN_DIGITS)
-CN_YEAR = re.compile(rf"(?<![{CN_YEAR_DIGITS}0])[{CN_YEAR_DIGITS}0]{{4}}(?=年)")  # 二〇三五年, and 二0一一年 as some reports type it
+CN_YEAR = re.compile(rf"(?<![{CN_YEAR_DIGITS}0０-９])[{CN_YEAR_DIGITS}0０-９]{{4}}(?=年)")  # 二〇三五年; 二0一一年, 二００一年, ２０２２年 as some reports type it
 ABSOLUTE = re.compile(rf"(?<![\d.])((?:19|20)\d{{2}})(?![\d.])|([{CN_YEAR_DIGITS}]{{4}})(?=年)|(?<![\d.])(\d{{2}})(?=年)")
+STATED = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?=年)")
 RANGE = re.compile(r"((?:19|20)\d{2})\s*[-—～~至到]\s*((?:19|20)\d{2})")
 # 今年 / 去年 … : offset from the reference year.
 RELATIVE = {"今年": 0, "本年": 0, "当年": 0, "去年": -1, "上年": -1, "上一年": -1, "过去一年": -1, "前年": -2, "明年": 1, "下一年": 1, "后年": 2}
@@ -45,15 +46,13 @@ def _count(text: str) -> int | None:
 def arabic_years(text: str) -> str:
     """「二〇三五年」「二0一一年」 → 「2035年」「2011年」: a year is one token however a report writes it,
     the way questions write it."""
-    return CN_YEAR.sub(lambda m: "".join(str(CN_DIGITS.get(c, c)) for c in m.group(0)), text)
+    return CN_YEAR.sub(lambda m: "".join(str(CN_DIGITS[c] if c in CN_DIGITS else int(c)) for c in m.group(0)), text)
 
 
 def absolute_years(text: str, reference: int | None = None) -> set[int]:
-    """Years written out: 2019, 2019年, 二〇一九年, 19年 (the century nearest the reference), 2016-2020年."""
-    years: set[int] = set()
-    for start, end in RANGE.findall(text):
-        if int(start) <= int(end) and int(end) - int(start) <= 20:
-            years.update(range(int(start), int(end) + 1))
+    """Years written out: 2019, 2019年, 二〇一九年, 二0一一年, 19年 (the century nearest the reference), 2016-2020年."""
+    text = arabic_years(text)
+    years = _ranges(text)
     for full, chinese, short in ABSOLUTE.findall(text):
         if full:
             years.add(int(full))
@@ -65,6 +64,22 @@ def absolute_years(text: str, reference: int | None = None) -> set[int]:
             base = (reference or 2000) // 100 * 100
             candidates = [base - 100 + int(short), base + int(short)]
             years.add(min(candidates, key=lambda y: abs(y - (reference or 2000))))
+    return years
+
+
+def stated_years(text: str) -> set[int]:
+    """The years a report's sentence states: four digits before 年 (2019年, 二〇一九年), alone or in
+    a range. In running text a bare 2000 is a quantity (投资2000万元) and 10年 a span."""
+    text = arabic_years(text)
+    return _ranges(text) | {int(y) for y in STATED.findall(text)}
+
+
+def _ranges(text: str) -> set[int]:
+    """The years of the ranges written out (2016-2020, 2016至2020年)."""
+    years: set[int] = set()
+    for start, end in RANGE.findall(text):
+        if int(start) <= int(end) and int(end) - int(start) <= 20:
+            years.update(range(int(start), int(end) + 1))
     return years
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, support_text, verify
 from reportqa.cli import main
-from reportqa.extractive import _states_figure, about_item, distinctive, sections_after, sub_headings, term_weights
+from reportqa.extractive import _states_figure, about_item, dated_statements, distinctive, sections_after, sub_headings, term_weights
 from reportqa.figures import asked_measure, has_figure
 from reportqa.ingest import Chunk
 from reportqa.llm import LLMConfig
@@ -93,6 +93,22 @@ def test_a_lead_paragraph_too_long_for_a_heading_is_its_own_point():
               Chunk("2", "r.txt", path + ("社会主义民主更加完善。",), "——社会主义民主更加完善。依法治国基本方略得到全面落实。", 0, 0, 0, 0)]
     points = sub_headings(chunks, path)
     assert list(points) == [long_lead, "社会主义民主更加完善。"], "a cut heading gives way to its paragraph; a whole one stays"
+
+
+def test_a_sentence_speaks_of_the_year_it_names_else_its_paragraphs_last_else_its_sections():
+    chunk = Chunk("1", "r.txt", ("2021年政府工作报告", "二、主要目标"),
+                  "到2026年，规上工业总产值10.5亿元；农业增加值7.1亿元。在此基础上，农民人均收入达到5万元。\n全年完成工业投资6700余万元。",
+                  0, 0, 0, 0, meta={"year": "2021"})
+    years = [sorted(y) for _, y in dated_statements(chunk)]
+    assert years == [[2026], [2026], [2026], [2021]]
+
+
+def test_a_figure_of_one_year_is_answered_only_by_a_sentence_about_that_year(searcher):
+    """天目山镇's one report is of 2021: its 2021 figure does not answer for 2019, its 2026 target does for 2026."""
+    missing = Answerer(searcher).ask("天目山镇前年的工业投资是多少")
+    assert missing.refused and "2019年" in missing.text and "6700" not in missing.text
+    target = Answerer(searcher).ask("天目山镇到二〇二六年农民人均收入要达到多少")
+    assert "5万元" in target.text and "4万元" not in target.text
 
 
 def test_refuses_figures_the_report_lost_and_places_it_lacks(searcher):

@@ -11,7 +11,7 @@ import pytest
 from reportqa.catalog import Catalog, Report, ordinals
 from reportqa.figures import asked_measure, chinese_number, figures, has_figure, stripped_figure
 from reportqa.lexicon import Tokenizer
-from reportqa.periods import absolute_years, relative_years, section_years, years_in
+from reportqa.periods import absolute_years, relative_years, section_years, stated_years, years_in
 from reportqa.question import understand
 
 CATALOG = Catalog.from_metas([
@@ -93,6 +93,15 @@ def test_years_absolute_relative_and_plans():
     assert relative_years("去年的产值", 2023) == {2022} and relative_years("前年", 2023) == {2021}
     assert years_in("十四五期间", 2023) == set(range(2021, 2026))
     assert years_in("过去五年", 2022) == set(range(2017, 2022))
+
+
+def test_years_written_with_arabic_or_full_width_zeros_are_years():
+    assert absolute_years("二0一一年和二００一年、２０２２年") == {2011, 2001, 2022}
+
+
+def test_a_sentence_states_only_years_written_before_年():
+    assert stated_years("计划投资2000万元，到2026年实现目标，2016-2020年累计") == {2026, *range(2016, 2021)}
+    assert stated_years("近20年来") == set()
 
 
 def test_a_year_is_one_search_token_however_a_report_writes_it():
