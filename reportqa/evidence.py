@@ -91,13 +91,14 @@ def by_side(searcher: HybridSearcher, u: Understanding, filters: dict, mode: str
     vector = searcher.embed(query)
     found = []
     for label, side, years in u.sides():
-        if years:
-            passages = searcher.search(query, {**filters, **side}, CANDIDATES, mode, vector)
-            passages = [p for p in passages if years_of(p.chunk) <= years]
-        else:
-            passages = searcher.search(query, {**filters, **side}, SIDE_PASSAGES, mode, vector)
-            if mode == "hybrid":  # by words only: with three passages a side, adding the best by meaning measured worse
-                passages = first_with(passages, searcher.search(query, {**filters, **side}, 1, "bm25", vector))
+        scope, n = {**filters, **side}, CANDIDATES if years else SIDE_PASSAGES
+
+        def kept(passages: list[Passage]) -> list[Passage]:
+            return [p for p in passages if years_of(p.chunk) <= years] if years else passages
+
+        passages = kept(searcher.search(query, scope, n, mode, vector))
+        if mode == "hybrid":  # by words only: with three passages a side, adding the best by meaning measured worse
+            passages = first_with(passages, kept(searcher.search(query, scope, n, "bm25", vector))[:1])
         found.append((label, passages[:SIDE_PASSAGES]))
     return found
 

@@ -218,14 +218,20 @@ def _place_document(question: str, u: Understanding) -> bool:
     return bool(places and u.doc_types and re.search(rf"(?:{places})(?:\d{{4}}年|[今去前]年)?的?(?:{_kinds(u)})", question))
 
 
-def _report_years(question: str, u: Understanding) -> list[int]:
-    """「2019年的党代会报告」「去年的政府工作报告」: a year written just before the kind of document
-    names the report's own year (a filter), not a year the report speaks of. A report named
-    otherwise (十九大, 「2012年党代会的上一届」) has its year already."""
-    if len(u.years) != 1 or u.reports:
+def _report_years(question: str, u: Understanding, reference: int | None) -> list[int]:
+    """「2019年的党代会报告」「去年的政府工作报告」「2022年报告里说过去十年…」: a year written just
+    before the kind of document, or before 报告 / 材料 / 文件, names the report's own year (a
+    filter), not a year the report speaks of. A report named otherwise (十九大, 「2012年党代会的
+    上一届」) has its year already."""
+    if u.reports or not u.year_words:
         return []
-    kinds = _kinds(u)
-    return u.years if kinds and any(re.search(rf"{re.escape(word)}年?的?(?:{kinds})", question) for word in u.year_words) else []
+    kinds = "|".join(filter(None, [_kinds(u), "报告|材料|文件"]))
+    words = "|".join(re.escape(word) for word in u.year_words)
+    years: set[int] = set()
+    for word in u.year_words:  # 「1987年和2017年的党代会报告」 names two
+        if re.search(rf"{re.escape(word)}年?(?:[和与及或、](?:{words})年?)*的?(?:{kinds})", question):
+            years |= years_in(word if word.endswith("年") else word + "年", reference)
+    return sorted(years) if 0 < len(years) <= len(u.year_words) else []
 
 
 def _neighbours(u: Understanding, rest: str, catalog: Catalog, scope: list[Report]) -> str:
@@ -254,11 +260,11 @@ def asks_which(question: str) -> bool:
     return bool(which) or bool(MENTION.search(question) and YES_NO.search(question))
 
 
-def _kind(question: str, u: Understanding, over_towns: bool) -> str:
+def _kind(question: str, u: Understanding, over_towns: bool, one_report: bool) -> str:
     sides = max(len(u.place_names), len(u.reports), len(u.years) if len(u.years) <= 3 else 0)
-    # 「九大报告说……是哪份文件」「二十大报告提出……哪一年实现」: with one report named, which documents
-    # or years mention it is already answered; the question asks something in it.
-    if asks_which(question) and (over_towns or len(u.reports) != 1):
+    # 「九大报告说……是哪份文件」「2012年的党代会报告提出到哪年…」: with one report named, which
+    # documents or years mention it is already answered; the question asks something in it.
+    if asks_which(question) and (over_towns or not one_report):
         return "which"
     if sides >= 2 and COMPARE.search(question):
         return "compare"
@@ -304,6 +310,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.missing_reports = _missing_ordinals(question, u, scope)
     reference = catalog.newest_year(scope) or catalog.newest_year(catalog.reports.values())
     rest, _ = _blank(BASELINE, rest)
+    dated = rest
     u.years = sorted(years_in(rest, reference))
     rest = _neighbours(u, rest, catalog, scope)
     u.reports_label = [catalog.reports[s].label() for s in u.reports]
@@ -314,7 +321,9 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     for word in u.year_words:
         if not ABSOLUTE.match(word + "年") and len(u.years) == 1:  # 2023 and 二〇二三 stand as written
             u.query = u.query.replace(word, f"{u.years[0]}年")
-    u.report_years = _report_years(question, u)
+    u.report_years = _report_years(question, u, reference)
+    if len(u.report_years) == 1 and u.report_years[0] != reference:  # 「1997年报告里说过去五年」: 1992–1996
+        u.years = sorted(years_in(dated, u.report_years[0]))
     if (u.report_years or _place_document(question, u)) and not u.missing_reports and not catalog.in_scope(u.filters()):
         # 「余新镇的政府工作报告」 where 余新镇 has only an interview: the document named is not there
         u.missing_reports.append(f"{'、'.join(u.place_names)}{years_label(u.report_years)}的{'、'.join(u.doc_types)}")
@@ -332,7 +341,8 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.count = stated_count(rest)
     u.yes_no = bool(YES_NO.search(question))
     over_towns = bool(which_span and re.fullmatch(r"乡镇|镇街|街镇|镇|乡|街道|地方|地区|家", which_span.group(1)))
-    u.kind = _kind(question, u, over_towns)
+    one_report = bool(u.reports or u.report_years) and len(catalog.in_scope(u.filters())) == 1
+    u.kind = _kind(question, u, over_towns, one_report)
     u.which_towns = over_towns and u.kind == "which"
     u.wants_person = bool(PERSON.search(question)) and u.kind in ("fact", "list")
     u.item = _item(tagged, u.kind)

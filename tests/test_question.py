@@ -169,6 +169,11 @@ def test_a_year_before_the_kind_of_document_is_the_reports_own_year():
     assert not ask("余新镇的访谈里说了什么").missing_reports
     assert not ask("区党代会报告点赞了余新镇哪两项工作").missing_reports, "the kind is spoken of, not searched in"
     assert ask("2002年党代会的上一届报告里，1996年的情况").report_years == [], "the report is named otherwise"
+    named_alone = ask("1997年报告里说过去五年经济增长多少")
+    assert named_alone.report_years == [1997], "报告 alone names a document too"
+    assert named_alone.years == list(range(1992, 1998)), "its 过去五年 are the report's, not the newest report's"
+    both = ask("1997年和2002年的党代会报告对依法治国的提法有啥变化")
+    assert both.report_years == [1997, 2002] and both.kind == "compare"
 
 
 # ---------------------------------------------------------------- understanding
@@ -205,7 +210,8 @@ def test_which_questions_in_any_wording(question, over_towns):
     assert u.kind == "which" and u.which_towns == over_towns
 
 
-@pytest.mark.parametrize("question", ["十五大报告说中美两国是哪一年建交的", "十五大报告说的伟大纲领是哪份文件"])
+@pytest.mark.parametrize("question", ["十五大报告说中美两国是哪一年建交的", "十五大报告说的伟大纲领是哪份文件",
+                                      "2002年的党代会报告提出到哪年翻两番"])
 def test_with_one_report_named_a_which_question_asks_inside_it(question):
     assert ask(question).kind != "which"
 
