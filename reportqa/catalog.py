@@ -59,6 +59,11 @@ class Report:
         short = SHORT_NAME.search(self.title)
         return short.group(1) if short and len(self.title) > LONG_TITLE else self.title
 
+    def order(self) -> tuple:
+        """Reports listed together: by series, then year, so a series reads from its first report
+        (the earliest congress to mention a term comes first)."""
+        return self.series, self.year or 0, self.issuer
+
     def label(self) -> str:
         """「凤桥镇 · 2023年 · 政府工作报告」; a report without a town is named by its title."""
         parts = [self.issuer if self.town or not self.title else self.name]

@@ -25,7 +25,7 @@ MAX_COUNT = 30  # a larger number in a question is an amount, not a number of po
 # 「都有哪几家」 ends the question: which towns or units; 「哪几家企业」 asks about firms.
 PLACE_NOUNS = "乡镇|镇街|街镇|镇|乡|街道|地方|地区|区县|县区|县|区|市|省|单位|家(?=$|[？?，。！])"
 DOCUMENT_NOUNS = "报告|材料|文件|文档|资料|份|篇|次|届|年份|年|党代会|大会"
-WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么)(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
+WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么|(?<!哪)几(?=[个份篇次届]))(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
 MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
 # 「十九大的下一届」「2012年党代会的上一届报告」: the report next to the one named, in its series.
 NEIGHBOUR = re.compile(r"(?:之后|以后|之前|以前)?的?(下|上|前|后)一(?:届|次|份)")
@@ -253,10 +253,13 @@ def _neighbours(u: Understanding, rest: str, catalog: Catalog, scope: list[Repor
 
 def asks_which(question: str) -> bool:
     """An interrogative over places or documents plus a term; 「哪一年实现」 asks for a year, not
-    for the reports of which years, unless it speaks of mentioning or of reports."""
+    for the reports of which years, unless it speaks of mentioning or of reports. 「几个镇」 asks
+    which towns, counted, where it speaks of mentioning."""
     which = WHICH.search(question)
     if which and which.group(1) in ("年", "年份"):
         return bool(MENTION.search(question) or re.search("报告|材料|文件", question))
+    if which and which.group(0).startswith("几"):  # 「有几份报告提到…」 counts documents; 「全区有几个镇」 counts towns
+        return bool(MENTION.search(question))
     return bool(which) or bool(MENTION.search(question) and YES_NO.search(question))
 
 

@@ -168,7 +168,7 @@ def find_documents(searcher: HybridSearcher, u: Understanding, filters: dict, ve
         best = [(ids[j], float(cosine[j])) for j in np.argsort(-cosine, kind="stable")[:PER_DOCUMENT]]
         passages = [Passage(index.chunks[i], c, c, 0.0) for i, c in best]
         found.append(DocumentMention(report, passages, wording))
-    found.sort(key=lambda d: (d.wording != term, d.report.issuer, d.report.year or 0))
+    found.sort(key=lambda d: (d.wording != term, d.report.order()))
     return WhichAnswer(term, found, over_towns=u.which_towns)
 
 

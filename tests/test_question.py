@@ -203,7 +203,7 @@ def test_a_place_outside_the_corpus_is_unknown():
 @pytest.mark.parametrize("question, over_towns", [
     ("哪个镇提到未来社区", True), ("未来社区在哪几份材料里被提到了", False),
     ("哪几个地方的报告讲到了未来社区", True), ("哪几次党代会报告提到了依法治国", False),
-    ("说到营商环境的都有哪几家", True),
+    ("说到营商环境的都有哪几家", True), ("一共有几个镇提到了未来社区", True), ("有几份报告提到依法治国", False),
 ])
 def test_which_questions_in_any_wording(question, over_towns):
     u = ask(question)
@@ -231,6 +231,7 @@ def test_kinds_of_question():
     assert ask("“三步走”每一步的目标分别是什么").kind == "list"
     assert ask("凤桥镇2022年的财政收入比上年涨了多少").kind != "compare"  # one place and one year: nothing to compare
     assert not ask("哪几个村的文化礼堂获评五星级").wants_figure and ask("哪几家企业获评省级荣誉").kind != "which"
+    assert ask("全区有几个镇").kind == "figure", "a count of towns, not of the towns that mention something"
     assert ask("凤桥镇党委书记叫什么名字").wants_person and not ask("凤桥镇成立的村级服务站叫什么").wants_person
     assert not ask("要把握的那几个“必须坚持”是什么").wants_figure and ask("要把握的那几个“必须坚持”是什么").kind == "list"
     assert ask("十五大报告提出的十四条基本方略包括哪些").count == 14 and ask("凤桥镇2022年规上工业产值是多少").count == 0

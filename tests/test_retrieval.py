@@ -6,6 +6,7 @@ import json
 import statistics
 from types import SimpleNamespace
 
+from reportqa.catalog import Report
 from reportqa.cli import main
 from reportqa.lexicon import Tokenizer
 from reportqa.retrieve import HybridRetriever
@@ -60,9 +61,15 @@ def test_which_towns_groups_every_mentioning_town(searcher):
 
 
 def test_which_questions_in_other_wordings(searcher):
-    for question in ("交通安全大会战在哪几份材料里被提到了", "哪几个地方的报告讲到了乡贤", "有没有哪个镇提到民宿"):
+    for question in ("交通安全大会战在哪几份材料里被提到了", "哪几个地方的报告讲到了乡贤", "有没有哪个镇提到民宿", "一共有几个镇提到了乡贤"):
         assert which(searcher, question) is not None, question
     assert {d.report.town for d in which(searcher, "哪几个地方的报告讲到了乡贤").documents} == {"天目山镇", "陶堰街道"}
+
+
+def test_the_reports_of_a_series_are_listed_from_the_first():
+    congress = [Report(f"cpc{n}.txt", f"{n}大", doc_type="党代会报告", year=year) for n, year in ((19, 2017), (17, 2007), (18, 2012))]
+    town = Report("a.txt", town="凤桥镇", doc_type="政府工作报告", year=2023)
+    assert [r.year for r in sorted([*congress, town], key=Report.order)] == [2007, 2012, 2017, 2023]
 
 
 def test_which_term_drops_the_common_words_around_what_is_asked():
