@@ -24,7 +24,7 @@ MEASURE_WORDS = set("年日元人个户家项所座条次倍亩吨岁名位%届"
 COUNTING_JI = r"(?<![哪那这近前])几"  # 几 that asks a count: 哪几 / 那几个 / 这几年 / 近几年 point, they do not count
 ASKS_DATE = r"哪一?天|几月几|几号"  # a day, as 哪一年 asks a year
 ASKS_WHEN = r"什么时候|啥时候|何时|几时"  # a time: a year, a month or a day answers it
-ASKED = re.compile(rf"百分之(?:几|多少)|哪一?(年)|({ASKS_DATE})|({ASKS_WHEN})|(?:多少|{COUNTING_JI})([万亿千百]?)([\u4e00-\u9fff%％]{{0,2}})")
+ASKED = re.compile(rf"百分之(?:几|多少)|哪一?(年)|({ASKS_DATE})|({ASKS_WHEN})|(?:多少|{COUNTING_JI})([万亿千百]?)([\u4e00-\u9fff%％]{{0,2}})|(多长时间|多久)")
 ASKABLE_MEASURES = MEASURE_WORDS | set("枚份张台辆公米平立克斤天月套间株棵只头场批期节栋幢层部篇本美欧英港")
 SAME_MEASURE = {"钱": "元", "块": "元", "名": "人", "位": "人", "号": "日"}
 DATES = {"年", "日", "时"}  # 哪一年 / 哪一天 / 什么时候: a date is the quantity asked
@@ -175,7 +175,7 @@ class Measure:
             return unit in ("年", "月", "日")
         if self.unit:
             return unit[:1] == self.unit[:1] or (unit == "%" and self.rate_ok)
-        return unit != "%" or self.rate_ok
+        return unit != "年" and (unit != "%" or self.rate_ok)  # 「前十年」 is a span of time, no level of the item
 
 
 def _measure_word(text: str) -> str:
@@ -191,9 +191,9 @@ def unit_of(figure: Figure, text: str) -> str:
 
 
 def asked_measure(question: str) -> Measure:
-    """「多少名党员」 → 人; 「百分之几」 → %; 「哪一年」 → 年; 「哪一天 / 几月几号」 → 日; 「什么时候」 → 时 (a year,
-    month or day); 「是多少」 → any level, or a rate when it asks of growth; never a figure the question
-    states itself."""
+    """「多少名党员」 → 人; 「百分之几」 → %; 「哪一年」「多长时间」 → 年; 「哪一天 / 几月几号」 → 日; 「什么时候」 → 时
+    (a year, month or day); 「是多少」 → any level (not a span of years), or a rate when it asks of
+    growth; never a figure the question states itself."""
     rate_ok = bool(RATE.search(question))
     given = frozenset(f.value for f in figures(question))
     match = ASKED.search(question)
@@ -203,6 +203,8 @@ def asked_measure(question: str) -> Measure:
         return Measure("%", True, given)
     if match.group(1) or match.group(2) or match.group(3):
         return Measure("年" if match.group(1) else "日" if match.group(2) else "时", rate_ok, given)
+    if match.group(6):  # 「要花多长时间」: a span of years (上百年)
+        return Measure("年", rate_ok, given)
     word = match.group(5)
     unit = _measure_word(match.group(4) + word) if word else ""
     ordinal = question[match.start() - 1 : match.start()] == "第"

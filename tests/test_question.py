@@ -66,6 +66,8 @@ def test_chinese_numbers_and_what_is_not_a_figure():
     ("中心医院迁建啥时候完工", "力争2024年底完工投用", "推动中心医院易地迁建"),  # a time: a year, month or day
     ("有几个同志被关在牢里", "另外还有十个同志被关在狱中", "十分重要"),  # ten needs no digit
     ("新院区什么时候开工", "预计6月开工", "新院区占地3万平方米"),
+    ("2010年的GDP目标是多少", "国内生产总值比二000年翻一番，达到二十万亿元", "前十年要全面完成“十五”计划"),  # a span of years is no level
+    ("实现现代化大概要花多长时间", "至少需要上百年时间", "要建设六个示范区"),
 ])
 def test_a_figure_answers_in_the_measure_asked(question, answers, does_not_answer):
     measure = asked_measure(question)
