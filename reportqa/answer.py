@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable
 
 from reportqa.evidence import Evidence, gather
 from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft, refuse
-from reportqa.figures import has_figure
+from reportqa.figures import DATES, has_figure
 from reportqa.ingest.meta import META_LABELS
 from reportqa.lexicon import STOPWORDS, TOKEN_OK
 from reportqa.limits import check_ask
@@ -225,8 +225,8 @@ def _finish(searcher: HybridSearcher, evidence: Evidence, draft: str, passages: 
     else:
         text, order, dropped = verify(searcher, evidence.question, draft, passages[:citable])
     citations = [Citation(new, passages[old - 1]) for new, old in enumerate(order, 1)]
-    # an ordinal (第九批) is the figure 「第几批」 asks for, though no quantity
-    asked = u.measure if u.measure.ordinal else None
+    # an ordinal (第九批) is the figure 「第几批」 asks for, a date (2月28日) the one 「哪天」 asks for, though no quantity
+    asked = u.measure if u.measure.ordinal or u.measure.unit in DATES else None
     if citations and u.wants_figure and u.kind not in ("which", "list") and not has_figure(CITE.sub("", text), asked):
         # 「产值万元，同比增长%」: a figure the scrape lost, copied without its digits, answers nothing
         draft, citations = refuse("该项的具体数字（原文此处没有给出数值）"), []

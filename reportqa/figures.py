@@ -121,9 +121,9 @@ def _reads_as_figure(raw: str, text: str, end: int) -> bool:
 
 
 def amounts(text: str) -> list[Figure]:
-    """The figures that state a quantity: a year (2022年, 二〇二二年), an ordinal (第二项, 头一次), a
-    plan's name (十四五) or a quoted name (“1439”工作体系) answers no 「多少」."""
-    return [f for f in figures(text) if not (_is_year(f, text) or _ordinal(text, f.start) or text[f.end : f.end + 1] == "五" or _quoted(f, text))]
+    """The figures that state a quantity: a date (2022年, 二〇二二年, 12月25日), an ordinal (第二项,
+    头一次), a plan's name (十四五) or a quoted name (“1439”工作体系) answers no 「多少」."""
+    return [f for f in figures(text) if not (_is_year(f, text) or _is_day(f, text) or _ordinal(text, f.start) or text[f.end : f.end + 1] == "五" or _quoted(f, text))]
 
 
 def _ordinal(text: str, start: int) -> bool:
@@ -137,6 +137,11 @@ def _quoted(figure: Figure, text: str) -> bool:
 
 def _is_year(figure: Figure, text: str) -> bool:
     return 1900 <= figure.value <= 2100 and figure.value.is_integer() and text[figure.end : figure.end + 1] in "年－-—至到" and figure.end < len(text)
+
+
+def _is_day(figure: Figure, text: str) -> bool:
+    """A month or a day of a date: 12月, 25日, 6号 (not 3个月, 30天)."""
+    return figure.value.is_integer() and 1 <= figure.value <= 31 and text[figure.end : figure.end + 1] in ("月", "日", "号")
 
 
 def has_figure(text: str, asked: Measure | None = None) -> bool:

@@ -68,6 +68,7 @@ def test_chinese_numbers_and_what_is_not_a_figure():
     ("新院区什么时候开工", "预计6月开工", "新院区占地3万平方米"),
     ("2010年的GDP目标是多少", "国内生产总值比二000年翻一番，达到二十万亿元", "前十年要全面完成“十五”计划"),  # a span of years is no level
     ("实现现代化大概要花多长时间", "至少需要上百年时间", "要建设六个示范区"),
+    ("今年粮食产量是多少", "粮食总产量5000吨", "——2021年12月25日在天目山镇第三届人民代表大会"),  # a date is no level
 ])
 def test_a_figure_answers_in_the_measure_asked(question, answers, does_not_answer):
     measure = asked_measure(question)
