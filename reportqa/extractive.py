@@ -228,6 +228,8 @@ def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list
                 found[sentence] = Candidate(sentence, number[passage.chunk.id], coverage(weights, sentence), years=years)
     ranked = sorted(found.values(), key=lambda c: -c.terms)
     best = ranked[:SEMANTIC_CANDIDATES]
+    if not any(c.terms for c in best):  # the question's words are in no sentence: meaning alone must choose, among all
+        best = ranked
     if best:
         vectors = searcher.embed_sentences([c.text for c in best])
         for candidate, cosine in zip(best, vectors @ vector):
