@@ -111,6 +111,11 @@ def test_a_figure_of_one_year_is_answered_only_by_a_sentence_about_that_year(sea
     assert "5万元" in target.text and "4万元" not in target.text
 
 
+def test_meaning_alone_chooses_among_all_sentences_where_none_holds_the_questions_words(searcher):
+    answer = Answerer(searcher).ask("凤桥镇去年在治污减排上做了哪些事")  # 治污, 减排: in no report
+    assert "污水零直排" in answer.text
+
+
 def test_refuses_figures_the_report_lost_and_places_it_lacks(searcher):
     lost = Answerer(searcher).ask("唐坊镇高新技术产业产值是多少？")
     assert lost.refused and lost.text.startswith(NOT_FOUND) and not lost.citations
