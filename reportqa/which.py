@@ -79,14 +79,16 @@ def _common(searcher: HybridSearcher) -> Callable[[str], bool]:
 
 
 def _specific(searcher: HybridSearcher, term: str) -> str:
-    """The longest part of the term a document holds, once common words at its ends are dropped
-    (扫黑除恶工作 → 扫黑除恶, 运河相关内容 → 运河, 职工下岗问题 → 下岗); "" if none."""
-    common, words = _common(searcher), searcher.index.tokenizer.words(term)
+    """The part of the term a document holds that says the most (its words' idf summed), once
+    common words at its ends are dropped (扫黑除恶工作 → 扫黑除恶, 运河相关内容 → 运河; 到坚持发展时代
+    枫桥经验 → 枫桥经验, not the longer 坚持发展); "" if none."""
+    common, words, idf = _common(searcher), searcher.index.tokenizer.words(term), searcher.index.idf
     parts = [
         (i, j) for i in range(len(words)) for j in range(len(words), i, -1)
         if all(map(common, words[:i])) and all(map(common, words[j:]))
     ]
-    held = ("".join(words[i:j]) for i, j in sorted(parts, key=lambda part: part[0] - part[1]))
+    weight = {part: sum(idf.get(w.lower(), 0.0) for w in words[part[0] : part[1]]) for part in parts}
+    held = ("".join(words[i:j]) for i, j in sorted(parts, key=lambda part: (-weight[part], part[0] - part[1])))
     return next((part for part in held if searcher.index.holds(part)), "")
 
 

@@ -80,6 +80,10 @@ def test_which_term_drops_the_common_words_around_what_is_asked():
     specific = lambda term: _specific(SimpleNamespace(index=index, median_idf=statistics.median(idf.values())), term)
     assert specific("运河相关内容") == "运河" and specific("职工下岗问题") == "下岗" and specific("秸秆禁烧") == "秸秆禁烧"
     assert specific("扫黑除恶工作") == "扫黑除恶" and specific("共享单车问题") == ""
+    # in a corpus of many reports most words are rare: the median is high, and 枫桥经验 falls below it
+    idf = {"到": 1.7, "坚持": 0.8, "发展": 0.4, "时代": 1.5, "枫桥经验": 5.8}
+    index = SimpleNamespace(idf=idf, tokenizer=Tokenizer(["枫桥经验"]), holds="坚持发展新时代“枫桥经验”。".__contains__)
+    assert _specific(SimpleNamespace(index=index, median_idf=6.2), "到坚持发展时代枫桥经验") == "枫桥经验", "the part that says the most, not the longest"
 
 
 def test_which_towns_accepts_reworded_mentions_and_says_so(searcher):
