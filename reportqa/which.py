@@ -62,7 +62,15 @@ def which_term(u: Understanding, searcher: HybridSearcher | None = None) -> str:
     cores = [_trimmed(tagged, strict) for strict in (True, False)]
     named = [c for c in cores if c and not set(searcher.index.tokenizer.words(c)) <= STOPWORDS]  # not 工作 alone
     held = next((c for c in named if searcher.index.holds(c)), "") or _specific(searcher, u.item)
-    return held or respelled(searcher, cores[1] or u.item) or cores[1] or u.item
+    if held or _reworded_somewhere(searcher, u.item):  # 工业产值 in 「工业总产值」 is no typo of 产业产值
+        return held or u.item
+    return respelled(searcher, cores[1] or u.item) or cores[1] or u.item
+
+
+def _reworded_somewhere(searcher: HybridSearcher, term: str) -> bool:
+    """Does some document hold the term reordered or spread within a clause (near_mention)?"""
+    texts = searcher.index.texts_holding(list(searcher.index.documents), [list(set(term))])
+    return any(near_mention(term, text) for text in texts.values())
 
 
 def respelled(searcher: HybridSearcher, term: str) -> str:

@@ -98,6 +98,11 @@ def test_which_for_a_term_in_no_report_lists_nothing(searcher):
     assert which(searcher, "哪个镇提到共享单车").documents == []
 
 
+def test_which_for_a_term_the_reports_spread_out_is_no_typo(searcher):
+    found = which(searcher, "哪些镇提到了工业产值")  # the reports say 工业总产值; 产业产值 differs by one character
+    assert found.term == "工业产值" and {"凤桥镇", "天目山镇"} <= {d.report.town for d in found.documents}
+
+
 def test_which_for_a_mistyped_term_takes_the_corpus_spelling(searcher):
     answer = which(searcher, "哪个镇提到文化礼棠")
     assert answer.term == "文化礼堂"
