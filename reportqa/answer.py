@@ -108,12 +108,12 @@ def support_text(passage: Passage) -> str:
     """What a citation of this passage vouches for: its text and section, the years its section
     speaks of (a comparison's side 「2020年：」 quoting a 2021 report's review of 2016–2020), and the
     report it is from as users see it (the label line of a which-answer, 「凤桥镇 · 2023年 · 政府工作报告」,
-    and who speaks in it)."""
+    and its record as an answer quotes it: 「讲话人 / 受访人：孙雷」「年份：2021年」)."""
     meta = passage.chunk.meta
     fields = (str(meta.get(k) or "") for k in ("title", "town", "county", "city", "province", "year", "doc_type"))
-    speaker = f"{META_LABELS['speaker']}：{meta['speaker']}" if meta.get("speaker") else ""
+    record = (f"{META_LABELS[k]}：{meta[k]}{'年' if k == 'year' else ''}" for k in ("speaker", "year") if meta.get(k))
     years = (f"{year}年" for year in sorted(years_of(passage.chunk)))
-    return " ".join([passage.chunk.embedding_text(), *years, passage.source_label(), *fields, speaker])
+    return " ".join([passage.chunk.embedding_text(), *years, passage.source_label(), *fields, *record])
 
 
 def _dictionary_terms(searcher: HybridSearcher, text: str) -> list[str]:

@@ -48,6 +48,7 @@ def test_who_spoke_and_when_come_from_the_reports_metadata(searcher):
     assert "朱勤中" in answer.text and answer.citations[0].passage.chunk.source.startswith("001_")
     when = Answerer(searcher).ask("天目山镇的政府工作报告是哪一年作的")
     assert "年份：2021年" in when.text and when.citations[0].passage.chunk.source.startswith("002_")
+    assert "年份：2021年" in Answerer(searcher).ask("唐坊镇的访谈是哪一年的").text, "the verifier reads the record too"
     assert Answerer(searcher).ask("陶堰街道的工作计划是谁写的").refused  # its metadata names no speaker
     assert Answerer(searcher).ask("十八大报告是谁作的").refused  # names no report of this corpus: no guess
     assert "朱勤中" not in Answerer(searcher).ask("凤桥镇的党委书记是谁").text  # a role is asked of the text
