@@ -92,15 +92,16 @@ def by_side(searcher: HybridSearcher, u: Understanding, filters: dict, mode: str
     found = []
     for label, side, years in u.sides():
         scope, n = {**filters, **side}, CANDIDATES if years else SIDE_PASSAGES
-
-        def kept(passages: list[Passage]) -> list[Passage]:
-            return [p for p in passages if years_of(p.chunk) <= years] if years else passages
-
-        passages = kept(searcher.search(query, scope, n, mode, vector))
+        passages = _speaking_of(searcher.search(query, scope, n, mode, vector), years)
         if mode == "hybrid":  # by words only: with three passages a side, adding the best by meaning measured worse
-            passages = first_with(passages, kept(searcher.search(query, scope, n, "bm25", vector))[:1])
+            passages = first_with(passages, _speaking_of(searcher.search(query, scope, n, "bm25", vector), years)[:1])
         found.append((label, passages[:SIDE_PASSAGES]))
     return found
+
+
+def _speaking_of(passages: list[Passage], years: set[int]) -> list[Passage]:
+    """A year side's passages: those whose section speaks of its years alone (all, for a place or report side)."""
+    return [p for p in passages if years_of(p.chunk) <= years] if years else passages
 
 
 def first_with(passages: list[Passage], bests: list[Passage]) -> list[Passage]:
