@@ -329,7 +329,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
         u.years = sorted(years_in(dated, u.report_years[0]))
     if (u.report_years or _place_document(question, u)) and not u.missing_reports and not catalog.in_scope(u.filters()):
         # 「余新镇的政府工作报告」 where 余新镇 has only an interview: the document named is not there
-        u.missing_reports.append(f"{'、'.join(u.place_names)}{years_label(u.report_years)}的{'、'.join(u.doc_types)}")
+        u.missing_reports.append(f"{'、'.join(u.place_names)}{years_label(u.report_years)}的{'、'.join(u.doc_types) or '材料'}")
     for kind in u.doc_types + u.unknown_doc_types:
         for words in _kind_words(kind):
             rest = rest.replace(words, "＿" * len(words))

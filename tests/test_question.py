@@ -176,6 +176,7 @@ def test_a_year_before_the_kind_of_document_is_the_reports_own_year():
     named_alone = ask("1997年报告里说过去五年经济增长多少")
     assert named_alone.report_years == [1997], "报告 alone names a document too"
     assert named_alone.years == list(range(1992, 1998)), "its 过去五年 are the report's, not the newest report's"
+    assert ask("2019年的报告里说了什么").missing_reports == ["2019年的材料"]
     both = ask("1997年和2002年的党代会报告对依法治国的提法有啥变化")
     assert both.report_years == [1997, 2002] and both.kind == "compare"
 
