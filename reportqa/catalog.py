@@ -20,8 +20,9 @@ SHORT_NAME = re.compile(r"\s*[(（]([^()（）]{1,10})[)）]$")  # 「高举…�
 LONG_TITLE = 20  # characters: a longer title is shown by that short name where it gives one
 PLACE_SUFFIX = re.compile(r"(特别行政区|自治区|自治州|自治县|街道|镇|乡|区|县|市|省)$")
 # 「第九次全国代表大会」「十五大」「第三届人民代表大会」: a numbered congress in a title; 「下一次党代会」
-# and 「这一届」 point at one, they do not number it.
-ORDINAL = re.compile(r"(?<![上下前后这那每同])第?([一二三四五六七八九十百]+)(?:次|届)[^，。、]{0,8}?(?:代表大会|党代会|人代会)|([一二三四五六七八九十百]+)大(?![会学家小量多])")
+# and 「这一届」「最近一次」 point at one, they do not number it.
+ORDINAL_RANGE = re.compile(r"\s*(?:到|至|—|－|-|～|~)\s*")
+ORDINAL = re.compile(r"(?<![上下前后这那每同近新])第?([一二三四五六七八九十百]+)(?:次|届)[^，。、]{0,8}?(?:代表大会|党代会|人代会)|([一二三四五六七八九十百]+)大(?![会学家小量多])")
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,15 @@ def ordinals(text: str) -> set[tuple[int, str]]:
     (15, 党代会); 「第三届人民代表大会」 gives (3, 人代会), a town's people's congress, not 三大."""
     from reportqa.figures import chinese_number
 
-    found = set()
+    found, named = set(), []
     for match in ORDINAL.finditer(text):
         value = chinese_number(match.group(1) or match.group(2))
         if value:
-            found.add((int(value), "人代会" if re.search("人民代表大会|人代会", match.group(0)) else "党代会"))
+            named.append((match, (int(value), "人代会" if re.search("人民代表大会|人代会", match.group(0)) else "党代会")))
+            found.add(named[-1][1])
+    for (first, (low, body)), (second, (high, other)) in zip(named, named[1:]):  # 「十五大到十七大」: 十六大 too
+        if body == other and ORDINAL_RANGE.fullmatch(text[first.end() : second.start()]):
+            found.update((n, body) for n in range(low + 1, high))
     return found
 
 

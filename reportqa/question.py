@@ -28,6 +28,8 @@ DOCUMENT_NOUNS = "报告|材料|文件|文档|资料|份|篇|次|届|年份|年|
 WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么|(?<!哪)几(?=[个份篇次届]))(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
 MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
 # 「十九大的下一届」「2012年党代会的上一届报告」: the report next to the one named, in its series.
+# 「最近一次党代会报告」「上一次的报告」 with no report named: the newest one in scope.
+LATEST = re.compile(r"(?:最近|最新|上)一(?:次|份|届)")
 NEIGHBOUR = re.compile(r"(?:之后|以后|之前|以前)?的?(下|上|前|后)一(?:届|次|份)")
 PERSON = re.compile(r"谁|名字|姓名")  # 「服务站叫什么」 asks a thing's name, 「书记叫什么名字」 a person's
 YES_NO = re.compile(r"有没有|是否|有无|吗")
@@ -306,7 +308,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     all_places, rest = _match_places(question, catalog)
     u.places = _narrowest(all_places)
     u.doc_types, u.unknown_doc_types = _doc_types(question, catalog)
-    u.reports = _titled(sorted({s for n in ordinals(question) for s in catalog.by_ordinal.get(n, [])}), question, catalog, tokenizer)
+    u.reports = [s for n in sorted(ordinals(question)) for s in _titled(catalog.by_ordinal.get(n, []), question, catalog, tokenizer)]
     if u.places and u.reports:  # 「凤桥镇的报告提到十九大了吗」: a congress named beside a place is a topic
         u.reports = [r.source for r in catalog.in_scope({**u.places, "source": u.reports})]
     scope = catalog.in_scope(u.filters(filters))
@@ -325,6 +327,9 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
         if not ABSOLUTE.match(word + "年") and len(u.years) == 1:  # 2023 and 二〇二三 stand as written
             u.query = u.query.replace(word, f"{u.years[0]}年")
     u.report_years = _report_years(question, u, reference)
+    if not (u.reports or u.report_years or u.missing_reports) and LATEST.search(question) and reference:
+        u.report_years, u.years = [reference], u.years or [reference]
+        rest, _ = _blank(LATEST, rest)
     if len(u.report_years) == 1 and u.report_years[0] != reference:  # 「1997年报告里说过去五年」: 1992–1996
         u.years = sorted(years_in(dated, u.report_years[0]))
     if (u.report_years or _place_document(question, u)) and not u.missing_reports and not catalog.in_scope(u.filters()):

@@ -132,6 +132,15 @@ def test_catalog_labels_issuers_and_congress_ordinals():
     assert CATALOG.by_ordinal[(15, "党代会")] == ["d.txt"]
     assert ordinals("十九大的下一届党代会") == {(19, "党代会")}  # 「下一届」 points at a congress, it does not number one
     assert ordinals("在天目山镇第三届人民代表大会第一次会议上") == {(3, "人代会")}  # a town's, not 三大
+    assert ordinals("十五大到十七大") == {(15, "党代会"), (16, "党代会"), (17, "党代会")}, "a range names those between"
+    assert ordinals("最近一次党代会报告") == set(), "「最近一次」 points at a congress, it does not number one"
+
+
+def test_the_latest_report_is_the_newest_in_scope():
+    assert ask("上一次党代会报告讲了什么").report_years == [2002]
+    latest = ask("凤桥镇最新一份报告说了什么")
+    assert latest.report_years == [2023] and latest.filters()["town"] == ["凤桥镇"]
+    assert ask("十六大的上一届报告说了什么").reports == ["d.txt"], "with a report named, 上一届 is its neighbour"
 
 
 @pytest.mark.parametrize("question, reports, years", [
