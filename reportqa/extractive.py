@@ -189,13 +189,14 @@ def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, fl
     工业总产值), by idf: what the sentence answering it must be about. The question's verbs and
     adverbs (要涨, 一共) are its own wording, not the report's, and so is a word no report uses
     (老家 for 返乡, 涨): no clause can hold it, so it cannot mark the clause about the item. Nor can
-    the title words by which the question names its report (广州 in 「一大广州共产党报告说…」)."""
+    the title words by which the question names its report (广州 in 「一大广州共产党报告说…」), nor the
+    measure it asks in (人 in 「脱贫了多少人」)."""
     tokenizer, idf, reports = searcher.index.tokenizer, searcher.index.idf, searcher.index.catalog.reports
     titles = "".join(reports[source].title for source in u.reports)
     parts = {}
     for noun in tokenizer.nouns(u.item or u.query):
         tokens = tokenizer.tokens(noun)
-        parts.update({t: idf[t] for t in tokens if t in idf and t not in titles and not any(o != t and o in t for o in tokens)})
+        parts.update({t: idf[t] for t in tokens if t in idf and t not in titles and t != u.measure.unit and not any(o != t and o in t for o in tokens)})
     return parts or {t: w for t, w in weights.items() if t in idf}
 
 

@@ -7,10 +7,12 @@ from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, support_text, verify
 from reportqa.cli import main
-from reportqa.extractive import _states_figure, about_item, dated_statements, distinctive, sections_after, sub_headings, term_weights
+from reportqa.extractive import _states_figure, about_item, dated_statements, distinctive, item_nouns, sections_after, sub_headings, term_weights
 from reportqa.figures import asked_measure, has_figure
 from reportqa.ingest import Chunk
+from reportqa.lexicon import Tokenizer
 from reportqa.llm import LLMConfig
+from reportqa.question import Understanding
 
 
 def test_which_towns_answer_cites_each_towns_own_report(searcher):
@@ -115,6 +117,13 @@ def test_a_figure_of_one_year_is_answered_only_by_a_sentence_about_that_year(sea
 def test_meaning_alone_chooses_among_all_sentences_where_none_holds_the_questions_words(searcher):
     answer = Answerer(searcher).ask("凤桥镇去年在治污减排上做了哪些事")  # 治污, 减排: in no report
     assert "污水零直排" in answer.text
+
+
+def test_the_measure_asked_in_is_no_noun_of_the_item():
+    """「脱贫了多少人」: 人 says what to count, not what the answering clause is about."""
+    index = SimpleNamespace(tokenizer=Tokenizer(), idf={"脱贫": 4.6, "人": 2.1, "就业": 3.0}, catalog=SimpleNamespace(reports={}))
+    u = Understanding("十九大以来脱贫了多少人", item="脱贫人", measure=asked_measure("脱贫了多少人"))
+    assert "脱贫" in item_nouns(SimpleNamespace(index=index), u, {"脱贫": 4.6, "人": 2.1})
 
 
 def test_refuses_figures_the_report_lost_and_places_it_lacks(searcher):
