@@ -80,12 +80,12 @@ def ordinals(text: str) -> set[tuple[int, str]]:
     (15, 党代会); 「第三届人民代表大会」 gives (3, 人代会), a town's people's congress, not 三大."""
     from reportqa.figures import chinese_number
 
-    found, named = set(), []
+    named = []
     for match in ORDINAL.finditer(text):
         value = chinese_number(match.group(1) or match.group(2))
         if value:
             named.append((match, (int(value), "人代会" if re.search("人民代表大会|人代会", match.group(0)) else "党代会")))
-            found.add(named[-1][1])
+    found = {ordinal for _, ordinal in named}
     for (first, (low, body)), (second, (high, other)) in zip(named, named[1:]):  # 「十五大到十七大」: 十六大 too
         if body == other and ORDINAL_RANGE.fullmatch(text[first.end() : second.start()]):
             found.update((n, body) for n in range(low + 1, high))

@@ -129,12 +129,12 @@ def dated_statements(chunk: Chunk) -> list[tuple[str, frozenset[int]]]:
     """The chunk's statements, each with the years it speaks of: those it names, else those its
     paragraph named last (「到2026年，…；…。在此基础上，…；农民人均收入达到5万元。」), else its
     section's."""
-    out = []
+    out, section = [], years_of(chunk)
     for paragraph in chunk.text.split("\n"):
         context: frozenset[int] = frozenset()
         for sentence in statements(paragraph):
             context = frozenset(stated_years(sentence)) or context
-            out.append((sentence, context or years_of(chunk)))
+            out.append((sentence, context or section))
     return out
 
 

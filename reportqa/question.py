@@ -27,9 +27,9 @@ PLACE_NOUNS = "乡镇|镇街|街镇|镇|乡|街道|地方|地区|区县|县区|�
 DOCUMENT_NOUNS = "报告|材料|文件|文档|资料|份|篇|次|届|年份|年|党代会|大会"
 WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么|(?<!哪)几(?=[个份篇次届]))(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
 MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
-# 「十九大的下一届」「2012年党代会的上一届报告」: the report next to the one named, in its series.
 # 「最近一次党代会报告」「上一次的报告」 with no report named: the newest one in scope.
 LATEST = re.compile(r"(?:最近|最新|上)一(?:次|份|届)")
+# 「十九大的下一届」「2012年党代会的上一届报告」: the report next to the one named, in its series.
 NEIGHBOUR = re.compile(r"(?:之后|以后|之前|以前)?的?(下|上|前|后)一(?:届|次|份)")
 PERSON = re.compile(r"谁|名字|姓名")  # 「服务站叫什么」 asks a thing's name, 「书记叫什么名字」 a person's
 YES_NO = re.compile(r"有没有|是否|有无|吗")
@@ -332,7 +332,8 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
         rest, _ = _blank(LATEST, rest)
     if len(u.report_years) == 1 and u.report_years[0] != reference:  # 「1997年报告里说过去五年」: 1992–1996
         u.years = sorted(years_in(dated, u.report_years[0]))
-    if (u.report_years or _place_document(question, u)) and not u.missing_reports and not catalog.in_scope(u.filters()):
+    named = catalog.in_scope(u.filters())  # what the question's own names leave
+    if (u.report_years or _place_document(question, u)) and not u.missing_reports and not named:
         # 「余新镇的政府工作报告」 where 余新镇 has only an interview: the document named is not there
         u.missing_reports.append(f"{'、'.join(u.place_names)}{years_label(u.report_years)}的{'、'.join(u.doc_types) or '材料'}")
     for kind in u.doc_types + u.unknown_doc_types:
@@ -349,8 +350,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.count = stated_count(rest)
     u.yes_no = bool(YES_NO.search(question))
     over_towns = bool(which_span and re.fullmatch(r"乡镇|镇街|街镇|镇|乡|街道|地方|地区|家", which_span.group(1)))
-    one_report = bool(u.reports or u.report_years) and len(catalog.in_scope(u.filters())) == 1
-    u.kind = _kind(question, u, over_towns, one_report)
+    u.kind = _kind(question, u, over_towns, one_report=bool(u.reports or u.report_years) and len(named) == 1)
     u.which_towns = over_towns and u.kind == "which"
     u.wants_person = bool(PERSON.search(question)) and u.kind in ("fact", "list")
     u.item = _item(tagged, u.kind)
