@@ -64,6 +64,7 @@ class Reading:
     pool: list[Candidate]  # best first
     held: float  # share of the distinctive weight the best of the top 5 passages holds
     year: int | None = None  # the one year the question asks about (去年, 2019年), apart from a report's own
+    asked: frozenset[str] = frozenset()  # the question's bigrams: what sentences share by answering it
 
     def of_year(self, candidate: Candidate) -> bool:
         """Can the sentence state the asked year's figure? It speaks of that year: a 2021 report's
@@ -240,13 +241,16 @@ def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list
     return sorted(best, key=lambda c: -c.score) + ranked[SEMANTIC_CANDIDATES:]
 
 
-def mmr(pool: list[Candidate], limit: int, floor: float) -> list[Candidate]:
-    """The best candidates that do not repeat each other (maximal marginal relevance, by bigrams)."""
+def mmr(pool: list[Candidate], limit: int, floor: float, asked: frozenset[str] = frozenset()) -> list[Candidate]:
+    """The best candidates that do not repeat each other (maximal marginal relevance, by bigrams).
+    Points of a list may all repeat the question (asked): 「中国式现代化是人口规模巨大的现代化」 and
+    「中国式现代化是人与自然和谐共生的现代化」 are two points about 中国式现代化. Two figures of
+    one item are not: the second must differ in more than the item."""
     chosen: list[Candidate] = []
     for candidate in pool:
         if len(chosen) >= limit or candidate.score < floor:
             break
-        grams = bigrams(candidate.text)
+        grams = bigrams(candidate.text) - asked
         if all(len(grams & bigrams(c.text)) / max(len(grams), 1) < REDUNDANT_BIGRAMS for c in chosen):
             chosen.append(candidate)
     return chosen
@@ -316,7 +320,7 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
     if u.kind == "list":
         return list_draft(searcher, evidence, reading)
     floor = 0.85 * pool[0].score
-    return "".join(cited(c.text, c.n) for c in mmr(pool, MAX_FACT_SENTENCES, floor)), passages
+    return "".join(cited(c.text, c.n) for c in mmr(pool, MAX_FACT_SENTENCES, floor, reading.asked)), passages
 
 
 def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
@@ -327,8 +331,9 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, u.measure)
     core = distinctive(searcher, weights, u.item or u.query)
     held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
-    asked = set(u.years) - set(u.report_years)
-    return Reading(weights, nouns, u.measure, top, pool, held, asked.pop() if len(asked) == 1 else None)
+    years = set(u.years) - set(u.report_years)
+    year = years.pop() if len(years) == 1 else None
+    return Reading(weights, nouns, u.measure, top, pool, held, year, frozenset(bigrams(u.item or u.query)))
 
 
 def figure_draft(reading: Reading) -> str:
@@ -418,7 +423,7 @@ def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -
             n = next(i for i, p in enumerate(passages, 1) if p.chunk.id == chunk.id)
             lines.append(cited(point, n))
         return "\n".join(lines), passages
-    chosen = mmr(pool, MAX_POINTS // 2 + 1, 0.7 * pool[0].score)
+    chosen = mmr(pool, MAX_POINTS // 2 + 1, 0.7 * pool[0].score, reading.asked)
     return "\n".join(cited(c.text, c.n) for c in chosen), passages
 
 

@@ -7,12 +7,13 @@ from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, support_text, verify
 from reportqa.cli import main
-from reportqa.extractive import _states_figure, about_item, dated_statements, distinctive, item_nouns, sections_after, sub_headings, term_weights
+from reportqa.extractive import Candidate, _states_figure, about_item, dated_statements, distinctive, item_nouns, mmr, sections_after, sub_headings, term_weights
 from reportqa.figures import asked_measure, has_figure
 from reportqa.ingest import Chunk
 from reportqa.lexicon import Tokenizer
 from reportqa.llm import LLMConfig
 from reportqa.question import Understanding
+from reportqa.retrieve import bigrams
 
 
 def test_which_towns_answer_cites_each_towns_own_report(searcher):
@@ -96,6 +97,14 @@ def test_a_lead_paragraph_too_long_for_a_heading_is_its_own_point():
               Chunk("2", "r.txt", path + ("社会主义民主更加完善。",), "——社会主义民主更加完善。依法治国基本方略得到全面落实。", 0, 0, 0, 0)]
     points = sub_headings(chunks, path)
     assert list(points) == [long_lead, "社会主义民主更加完善。"], "a cut heading gives way to its paragraph; a whole one stays"
+
+
+def test_points_of_a_list_may_repeat_the_question_but_not_each_other():
+    pool = [Candidate(f"——中国式现代化是{what}的现代化。", n, 1.0, 0.9) for n, what in enumerate(["人口规模巨大", "全体人民共同富裕", "人与自然和谐共生"], 1)]
+    pool.append(Candidate("——中国式现代化是人口规模巨大的现代化！", 4, 1.0, 0.9))
+    asked = frozenset(bigrams("中国式现代化有哪些特征"))
+    assert [c.n for c in mmr(pool, 5, 0.0, asked)] == [1, 2, 3]
+    assert [c.n for c in mmr(pool, 5, 0.0)] == [1]
 
 
 def test_a_sentence_speaks_of_the_year_it_names_else_its_paragraphs_last_else_its_sections():
