@@ -30,6 +30,7 @@ class Evidence:
     vector: np.ndarray  # the question's embedding, computed once for search and for the writer
     refusal: str = ""  # why the corpus cannot answer, when it cannot
     sides: list[tuple[str, list[Passage]]] = field(default_factory=list)  # a comparison's sides: label, best passages
+    scope: dict = field(default_factory=dict)  # the filters the question and the user set together
 
 
 def year_tier(searcher: HybridSearcher, passage: Passage, years: set[int]) -> int:
@@ -134,7 +135,7 @@ def gather(searcher: HybridSearcher, question: str, filters: dict | None = None,
     which = None if refusal else find_documents(searcher, u, scope, vector)
     sides = by_side(searcher, u, scope, mode) if u.kind == "compare" else []
     passages = evidence_first(which, ranked(searcher, u, scope, filters, k, mode, vector, sides))
-    return Evidence(question, u, passages, which, vector, refusal, sides)
+    return Evidence(question, u, passages, which, vector, refusal, sides, scope)
 
 
 def search_passages(searcher: HybridSearcher, query: str, filters: dict | None = None, k: int = 10, mode: str = "hybrid") -> list[Passage]:

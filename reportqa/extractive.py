@@ -63,6 +63,8 @@ class Reading:
     top: list[Passage]
     pool: list[Candidate]  # best first
     held: float  # share of the distinctive weight the best of the top 5 passages holds
+    elsewhere: float  # share of it in nouns other documents hold but none in the question's scope
+    absent: list[str]  # those nouns
     year: int | None = None  # the one year the question asks about (去年, 2019年), apart from a report's own
     asked: frozenset[str] = frozenset()  # the question's bigrams: what sentences share by answering it
 
@@ -76,8 +78,10 @@ class Reading:
         return max((c.meaning for c in self.pool), default=0.0)
 
     def lacks_evidence(self) -> bool:
-        """Neither the item's distinctive words nor a sentence close in meaning: refuse."""
-        return not self.pool or (self.held < MIN_DISTINCTIVE and self.meaning < MIN_MEANING)
+        """Neither the item's distinctive words nor a sentence close in meaning: refuse. So too
+        when the documents the question names lack its words while others hold them (人工智能,
+        asked of the 1982 report): no sentence of theirs is about it, however close in meaning."""
+        return not self.pool or self.elsewhere > 1 - MIN_DISTINCTIVE or (self.held < MIN_DISTINCTIVE and self.meaning < MIN_MEANING)
 
 
 @dataclass
@@ -114,6 +118,23 @@ def distinctive(searcher: HybridSearcher, weights: dict[str, float], item: str) 
     nouns = searcher.index.tokenizer.nouns(item)
     weights = {t: w for t, w in weights.items() if t in searcher.index.idf or any(t in noun for noun in nouns)} or weights
     return {t: w for t, w in weights.items() if w >= searcher.median_idf} or weights
+
+
+def held_elsewhere(searcher: HybridSearcher, core: dict[str, float], item: str, sources: list[str]) -> list[str]:
+    """The distinctive nouns that other documents use as terms (two or more of them, and more than
+    one passage) but none of these documents holds. The asker's verbs (打算, 一共) and a word one
+    passage happens to use (娃娃) say nothing of what these documents are about."""
+    index = searcher.index
+    if not sources or not core:
+        return []
+    nouns, rarest = index.tokenizer.nouns(item), max(index.idf.values())
+    others = [s for s in index.documents if s not in sources]
+    missing = [
+        t for t in core
+        if any(t in noun for noun in nouns) and index.idf.get(t, rarest) < rarest  # a word of two passages or more
+        and not index.texts_holding(sources, [[t]]) and len(index.texts_holding(others, [[t]])) >= 2
+    ]
+    return missing
 
 
 def statements(text: str) -> list[str]:
@@ -309,6 +330,10 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
         return refuse(), passages
     reading = read(searcher, evidence)
     if reading.lacks_evidence():
+        if reading.elsewhere > 1 - MIN_DISTINCTIVE:
+            where = " · ".join(u.scope()) or "所选材料"
+            words = [w for w in reading.absent if not any(w != other and w in other for other in reading.absent)]
+            return refuse(f"{where}中关于「{'、'.join(words)}」的内容（资料库中的其他材料提到了）"), passages
         return refuse(), passages
     pool = reading.pool
     if u.kind == "compare":
@@ -331,9 +356,12 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, u.measure)
     core = distinctive(searcher, weights, u.item or u.query)
     held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
+    named = searcher.index.catalog.in_scope(evidence.scope) if evidence.scope else []
+    absent = held_elsewhere(searcher, core, u.item or u.query, [r.source for r in named])
+    elsewhere = sum(core[t] for t in absent) / sum(core.values()) if core else 0.0
     years = set(u.years) - set(u.report_years)
     year = years.pop() if len(years) == 1 else None
-    return Reading(weights, nouns, u.measure, top, pool, held, year, frozenset(bigrams(u.item or u.query)))
+    return Reading(weights, nouns, u.measure, top, pool, held, elsewhere, absent, year, frozenset(bigrams(u.item or u.query)))
 
 
 def figure_draft(reading: Reading) -> str:

@@ -107,6 +107,12 @@ def test_points_of_a_list_may_repeat_the_question_but_not_each_other():
     assert [c.n for c in mmr(pool, 5, 0.0)] == [1]
 
 
+def test_a_named_report_lacking_a_term_other_reports_hold_is_refused_naming_it(searcher):
+    answer = Answerer(searcher).ask("唐坊镇是怎么推进共同富裕的")
+    assert answer.text.startswith(NOT_FOUND) and "唐坊镇" in answer.text and "「共同富裕」" in answer.text
+    assert "共同富裕" in Answerer(searcher).ask("凤桥镇是怎么推进共同富裕的").text.split("。")[0]
+
+
 def test_a_sentence_speaks_of_the_year_it_names_else_its_paragraphs_last_else_its_sections():
     chunk = Chunk("1", "r.txt", ("2021年政府工作报告", "二、主要目标"),
                   "到2026年，规上工业总产值10.5亿元；农业增加值7.1亿元。在此基础上，农民人均收入达到5万元。\n全年完成工业投资6700余万元。",
@@ -284,9 +290,9 @@ def test_a_count_about_the_item_never_answers_which_year():
 
     sentence = Candidate("中苏两国关系应在和平共处五项原则基础上正常化。", 1, terms=0.6, meaning=0.9)
     nouns = {"两国": 5.0, "关系": 2.0}
-    reading = Reading(nouns, nouns, asked_measure("十大报告说中美两国是哪一年正式建交的"), [], [sentence], held=1.0)
+    reading = Reading(nouns, nouns, asked_measure("十大报告说中美两国是哪一年正式建交的"), [], [sentence], held=1.0, elsewhere=0.0, absent=[])
     assert figure_draft(reading).startswith(NOT_FOUND)
-    counted = Reading(nouns, nouns, asked_measure("两国关系讲了几项原则"), [], [sentence], held=1.0)
+    counted = Reading(nouns, nouns, asked_measure("两国关系讲了几项原则"), [], [sentence], held=1.0, elsewhere=0.0, absent=[])
     assert "五项原则" in figure_draft(counted), "a count in another measure word still answers a count"
 
 
