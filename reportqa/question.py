@@ -32,7 +32,8 @@ LATEST = re.compile(r"(?:最近|最新|上)一(?:次|份|届)")
 # 「十九大的下一届」「2012年党代会的上一届报告」: the report next to the one named, in its series.
 NEIGHBOUR = re.compile(r"(?:之后|以后|之前|以前)?的?(下|上|前|后)一(?:届|次|份)")
 PERSON = re.compile(r"谁|名字|姓名")  # 「服务站叫什么」 asks a thing's name, 「书记叫什么名字」 a person's
-YES_NO = re.compile(r"有没有|是否|有无|吗")
+A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")  # 有没有, 是不是, 提没提: a verb asked yes or no
+YES_NO = re.compile(rf"{A_NOT_A.pattern}|是否|有无|吗")
 # 几 asks a count before a measure word (几公里, 几项), not in 几乎 / 几大; 哪一年 asks for a year as a
 # figure (unless it asks which reports: see asks_which).
 FIGURE = re.compile(rf"多少|多大|多高|多长|多快|多远|几成|百分之几|比例|比重|占比|增幅|增速|哪一?年|{ASKS_DATE}|{ASKS_WHEN}|{COUNTING_JI}(?=[\u4e00-\u9fff%])(?![乎大])")
@@ -342,6 +343,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     which_span = WHICH.search(rest)
     if which_span:
         rest = rest[: which_span.start()] + "＿" * len(which_span.group(0)) + rest[which_span.end() :]
+    rest, _ = _blank(A_NOT_A, rest)
     tagged = tokenizer.tagged(rest)
     u.unknown_places = _unknown_places(tagged, known_word, tokenizer)
     u.wants_figure = bool(FIGURE.search(question))

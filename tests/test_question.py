@@ -230,6 +230,12 @@ def test_with_one_report_named_a_which_question_asks_inside_it(question):
     assert ask(question).kind != "which"
 
 
+@pytest.mark.parametrize("question", ["凤桥镇有没有提到未来社区", "凤桥镇是不是提到了未来社区", "凤桥镇提没提未来社区"])
+def test_a_verb_asked_yes_or_no_is_no_part_of_the_item(question):
+    u = ask(question)
+    assert u.yes_no and u.item == "未来社区"
+
+
 def test_a_conflict_with_the_filters_is_reported_not_resolved():
     u = ask("余新镇党委书记是谁", {"town": ["凤桥镇"]})
     assert u.conflicts and "余新镇" in u.conflicts[0] and "凤桥镇" in u.conflicts[0]
