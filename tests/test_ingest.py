@@ -107,6 +107,14 @@ def test_circled_numbers_are_the_finest_headings():
     ]
 
 
+def test_points_led_by_horizontal_bars_are_points_as_with_dashes():
+    """cpc17 types the dash that leads a point as 「――」 (U+2015), cpc20 as 「——」."""
+    text = clean_text("四、新要求\n我们在全面建设小康社会目标的基础上对我国发展提出新的更高要求。\n――增强发展协调性，努力实现经济又好又快发展。转变发展方式取得重大进展。\n"
+                      "――扩大社会主义民主，更好保障人民权益和社会公平正义。公民政治参与有序扩大。\n").text
+    paths = [path for path, section in parse_sections(text).walk() if section.body]
+    assert paths[-2:] == [("四、新要求", "增强发展协调性，努力实现经济又好又快发展。"), ("四、新要求", "扩大社会主义民主，更好保障人民权益和社会公平正义。")]
+
+
 def test_interview_has_one_section_per_host_question(documents):
     doc = documents["000"]
     questions = doc.sections.children

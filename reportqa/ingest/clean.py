@@ -160,6 +160,8 @@ def _normalise_char(text: str):
     def mapping(i: int, ch: str) -> str:
         if ch in FULL_SPACE:
             return " "
+        if ch == "\u2015":  # 「――增强发展协调性」: the horizontal bar typed for the dash that leads a point
+            return "—"
         if "\uff01" <= ch <= "\uff5e" and ch not in "，：；？！（）":
             folded = unicodedata.normalize("NFKC", ch)  # ０-９ Ａ-Ｚ ％ → half width
             return folded if len(folded) == 1 else ch
