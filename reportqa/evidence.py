@@ -73,6 +73,8 @@ def ranked(searcher: HybridSearcher, u: Understanding, filters: dict, given: dic
         return _numbered(in_turn + searcher.search(u.query, filters, want, mode, vector))[:want]
     years = set(u.years) - set(u.report_years)  # 「2022年的党代会报告」 filters on its year; it does not speak only of 2022
     passages = searcher.search(u.query, filters, CANDIDATES if years else want, mode, vector)
+    if years and all(year_tier(searcher, p, years) == 2 for p in passages):  # 「到2035年的总体目标」: no section or report of 2035
+        years, passages = set(), passages[:want]
     if filters and mode == "hybrid" and not years:
         bests = searcher.search(u.query, filters, 1, "bm25", vector) + searcher.search(u.query, filters, 1, "dense", vector)
         passages = _numbered(first_with(passages, bests) + passages)
