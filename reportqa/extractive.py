@@ -129,12 +129,11 @@ def held_elsewhere(searcher: HybridSearcher, core: dict[str, float], item: str, 
         return []
     nouns, rarest = index.tokenizer.nouns(item), max(index.idf.values())
     others = [s for s in index.documents if s not in sources]
-    missing = [
+    return [
         t for t in core
         if any(t in noun for noun in nouns) and index.idf.get(t, rarest) < rarest  # a word of two passages or more
         and not index.texts_holding(sources, [[t]]) and len(index.texts_holding(others, [[t]])) >= 2
     ]
-    return missing
 
 
 def statements(text: str) -> list[str]:
