@@ -121,18 +121,16 @@ def distinctive(searcher: HybridSearcher, weights: dict[str, float], item: str) 
 
 
 def held_elsewhere(searcher: HybridSearcher, core: dict[str, float], item: str, sources: list[str]) -> list[str]:
-    """The distinctive nouns that other documents use as terms (two or more of them, and more than
-    one passage) but none of these documents holds. The asker's verbs (打算, 一共) and a word one
-    passage happens to use (娃娃) say nothing of what these documents are about."""
+    """The distinctive nouns that none of these documents holds while more than one passage of
+    the others does. The asker's verbs (打算, 一共) and a word one passage happens to use (娃娃) say
+    nothing of what these documents are about."""
     index = searcher.index
     if not sources or not core:
         return []
     nouns, rarest = index.tokenizer.nouns(item), max(index.idf.values())
-    others = [s for s in index.documents if s not in sources]
     return [
         t for t in core
-        if any(t in noun for noun in nouns) and index.idf.get(t, rarest) < rarest  # a word of two passages or more
-        and not index.texts_holding(sources, [[t]]) and len(index.texts_holding(others, [[t]])) >= 2
+        if any(t in noun for noun in nouns) and index.idf.get(t, rarest) < rarest and not index.texts_holding(sources, [[t]])
     ]
 
 
