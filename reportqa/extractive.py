@@ -328,7 +328,7 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
     reading = read(searcher, evidence)
     if reading.lacks_evidence():
         if reading.elsewhere > 1 - MIN_DISTINCTIVE:
-            where = " · ".join(u.scope()) or "所选材料"
+            where = " · ".join(u.scope()) or "、".join(v for values in evidence.scope.values() for v in values)  # else the user's filters
             words = [w for w in reading.absent if not any(w != other and w in other for other in reading.absent)]
             return refuse(f"{where}中关于「{'、'.join(words)}」的内容（资料库中的其他材料提到了）"), passages
         return refuse(), passages

@@ -111,6 +111,7 @@ def test_a_named_report_lacking_a_term_other_reports_hold_is_refused_naming_it(s
     answer = Answerer(searcher).ask("唐坊镇是怎么推进共同富裕的")
     assert answer.text.startswith(NOT_FOUND) and "唐坊镇" in answer.text and "「共同富裕」" in answer.text
     assert "共同富裕" in Answerer(searcher).ask("凤桥镇是怎么推进共同富裕的").text.split("。")[0]
+    assert Answerer(searcher).ask("共同富裕怎么推进", {"town": ["唐坊镇"]}).text.startswith(f"{NOT_FOUND}唐坊镇中关于「共同富裕」")
 
 
 def test_a_sentence_speaks_of_the_year_it_names_else_its_paragraphs_last_else_its_sections():
