@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import takewhile
 
 from reportqa.evidence import Evidence
@@ -92,6 +92,7 @@ class Candidate:
     meaning: float = 0.0  # cosine to the question
     figure: bool = False  # states a figure in the clause about the item
     years: frozenset[int] = frozenset()  # the years it speaks of (dated_statements)
+    more: list[tuple[str, Chunk]] = field(default_factory=list)  # points it announces that run into later passages
 
     @property
     def score(self) -> float:
@@ -128,10 +129,11 @@ def held_elsewhere(searcher: HybridSearcher, core: dict[str, float], item: str, 
     if not sources or not core:
         return []
     nouns, rarest = index.tokenizer.nouns(item), max(index.idf.values())
-    return [
+    missing = [
         t for t in core
         if any(t in noun for noun in nouns) and index.idf.get(t, rarest) < rarest and not index.texts_holding(sources, [[t]])
     ]
+    return sorted(missing, key=item.find)  # as the question says them
 
 
 def statements(text: str) -> list[str]:
@@ -164,19 +166,44 @@ def _lead(line: str) -> str | None:
     return lead.group(1) + "0" + (lead.group(2) or "") if lead else None
 
 
-def _completed(sentence: str, text: str) -> str:
+def _completed(index, chunk: Chunk, sentence: str) -> tuple[str, list[tuple[str, Chunk]]]:
     """A sentence ending in 「：」 announces what follows: the lines after it that open alike
-    (「“1”即…」「“4”即…」), else the next sentence."""
+    (「“1”即…」「“4”即…」), read on in the report past the passage's end (those come back with the
+    passage holding them), else the next sentence."""
     if not sentence.endswith("："):
-        return sentence
-    after = text[text.find(sentence) + len(sentence) :]
-    lines = [line.strip() for line in after.split("\n") if line.strip()]
-    lead = _lead(lines[0]) if lines else None
-    items = list(takewhile(lambda line: lead and _lead(line) == lead, lines[:MAX_POINTS]))
-    if len(items) >= 2:
-        return sentence + "".join(items)
-    rest = statements(after)
-    return sentence + rest[0] if rest else sentence
+        return sentence, []
+    at = chunk.text.find(sentence) + len(sentence)
+    document = index.documents[chunk.source].text
+    lines, position = [], chunk.start + at
+    for line in document[position:].split("\n", MAX_POINTS + 1)[: MAX_POINTS + 1]:
+        if line.strip():
+            lines.append((position, line.strip()))
+        position += len(line) + 1
+    lead = _lead(lines[0][1]) if lines else None
+    items = list(takewhile(lambda item: lead and _lead(item[1]) == lead, lines))
+    if len(items) < 2:
+        rest = statements(chunk.text[at:])
+        return (sentence + rest[0] if rest else sentence), []
+    inside = "".join(line for start, line in items if start + len(line) <= chunk.end)
+    beyond = [(line, holder) for start, line in items if start + len(line) > chunk.end and (holder := _holding(index, chunk.source, start, len(line)))]
+    return sentence + inside, beyond
+
+
+def _holding(index, source: str, start: int, length: int) -> Chunk | None:
+    """The report's passage that holds the whole span."""
+    return next((c for c in (index.chunks[i] for i in index.chunks_by_source[source]) if c.start <= start and start + length <= c.end), None)
+
+
+def _number(passages: list[Passage], chunk: Chunk) -> int:
+    """The chunk's number in the answer's passages, added at the end if it is not among them."""
+    if chunk.id not in {p.chunk.id for p in passages}:
+        passages.append(Passage(chunk, 0.0, 0.0, 0.0))
+    return next(i for i, p in enumerate(passages, 1) if p.chunk.id == chunk.id)
+
+
+def cited_candidate(candidate: Candidate, passages: list[Passage]) -> str:
+    """The candidate cited, and the points it announces that later passages hold, each cited to its own."""
+    return cited(candidate.text, candidate.n) + "".join(cited(point, _number(passages, chunk)) for point, chunk in candidate.more)
 
 
 def cited(sentence: str, n: int) -> str:
@@ -243,9 +270,9 @@ def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list
     for passage in passages:
         headings = {*passage.chunk.section_path, passage.chunk.meta.get("title", "")}
         for sentence, years in dated_statements(passage.chunk):
-            sentence = _completed(sentence, passage.chunk.text)
+            sentence, more = _completed(searcher.index, passage.chunk, sentence)
             if sentence not in found and sentence.rstrip("。：") not in headings:
-                found[sentence] = Candidate(sentence, number[passage.chunk.id], coverage(weights, sentence), years=years)
+                found[sentence] = Candidate(sentence, number[passage.chunk.id], coverage(weights, sentence), years=years, more=more)
     ranked = sorted(found.values(), key=lambda c: -c.terms)
     best = ranked[:SEMANTIC_CANDIDATES]
     if not any(c.terms for c in best):  # the question's words are in no sentence: meaning alone must choose, among all
@@ -342,7 +369,7 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
     if u.kind == "list":
         return list_draft(searcher, evidence, reading)
     floor = 0.85 * pool[0].score
-    return "".join(cited(c.text, c.n) for c in mmr(pool, MAX_FACT_SENTENCES, floor, reading.asked)), passages
+    return "".join(cited_candidate(c, passages) for c in mmr(pool, MAX_FACT_SENTENCES, floor, reading.asked)), passages
 
 
 def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
@@ -443,13 +470,10 @@ def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -
     if len(points) >= 2:
         lines = []
         for point, chunk in points[: max(MAX_POINTS, evidence.understanding.count)]:
-            if chunk.id not in {p.chunk.id for p in passages}:
-                passages.append(Passage(chunk, 0.0, 0.0, 0.0))
-            n = next(i for i, p in enumerate(passages, 1) if p.chunk.id == chunk.id)
-            lines.append(cited(point, n))
+            lines.append(cited(point, _number(passages, chunk)))
         return "\n".join(lines), passages
     chosen = mmr(pool, MAX_POINTS // 2 + 1, 0.7 * pool[0].score, reading.asked)
-    return "\n".join(cited(c.text, c.n) for c in chosen), passages
+    return "\n".join(cited_candidate(c, passages) for c in chosen), passages
 
 
 def section_points(searcher: HybridSearcher, top: list[Passage], nouns: dict[str, float]) -> list[tuple[str, Chunk]]:

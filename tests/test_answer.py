@@ -297,12 +297,16 @@ def test_a_count_about_the_item_never_answers_which_year():
     assert "五项原则" in figure_draft(counted), "a count in another measure word still answers a count"
 
 
-def test_a_sentence_announcing_parts_takes_the_lines_that_open_alike():
+def test_a_sentence_announcing_parts_takes_the_lines_that_open_alike_in_the_passages_after_it_too():
     from reportqa.extractive import _completed
 
     text = "关键是要构建“1439”工作体系：\n“1”即聚焦创新平台。\n“4”即深化四大战略，\n“3”即开展三年行动。\n围绕总体要求，重点抓好以下工作：\n（一）加快转型"
-    assert _completed("关键是要构建“1439”工作体系：", text) == "关键是要构建“1439”工作体系：“1”即聚焦创新平台。“4”即深化四大战略，“3”即开展三年行动。"
-    assert _completed("重点抓好以下工作：", text) == "重点抓好以下工作：（一）加快转型"
+    four = text.index("“4”即")  # the first passage ends inside the 「“4”即」 line; the second, overlapping it, starts there
+    first, second = (Chunk(name, "a.txt", (), text[start:end], start, end, start, end) for name, start, end in (("1", 0, four + 4), ("2", four, len(text))))
+    index = SimpleNamespace(documents={"a.txt": SimpleNamespace(text=text)}, chunks=[first, second], chunks_by_source={"a.txt": [0, 1]})
+    assert _completed(index, first, "关键是要构建“1439”工作体系：") == (
+        "关键是要构建“1439”工作体系：“1”即聚焦创新平台。", [("“4”即深化四大战略，", second), ("“3”即开展三年行动。", second)])
+    assert _completed(index, second, "重点抓好以下工作：") == ("重点抓好以下工作：（一）加快转型", [])
 
 
 def test_a_town_typed_with_a_homophone_is_answered_as_that_town_and_says_so(searcher):
