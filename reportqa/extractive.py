@@ -169,20 +169,24 @@ def _lead(line: str) -> str | None:
 def _completed(index, chunk: Chunk, sentence: str) -> tuple[str, list[tuple[str, Chunk]]]:
     """A sentence ending in 「：」 announces what follows: the lines after it that open alike
     (「“1”即…」「“4”即…」), read on in the report past the passage's end (those come back with the
-    passage holding them), else the next sentence."""
-    if not sentence.endswith("："):
+    passage holding them), else the next sentence. A paragraph of one sentence followed by such
+    lines (「党代会报告里点赞了我们的两项特色、亮点工作。」「第一项是…」「第二项是…」) announces their
+    opening sentences."""
+    at = chunk.text.find(sentence)
+    end = at + len(sentence)
+    announces = sentence.endswith("：")
+    if not (announces or ((at == 0 or chunk.text[at - 1] == "\n") and chunk.text[end : end + 1] == "\n")):
         return sentence, []
-    at = chunk.text.find(sentence) + len(sentence)
     document = index.documents[chunk.source].text
-    lines, position = [], chunk.start + at
+    lines, position = [], chunk.start + end
     for line in document[position:].split("\n", MAX_POINTS + 1)[: MAX_POINTS + 1]:
         if line.strip():
-            lines.append((position, line.strip()))
+            lines.append((position, line.strip() if announces else (statements(line) or [""])[0]))
         position += len(line) + 1
     lead = _lead(lines[0][1]) if lines else None
     items = list(takewhile(lambda item: lead and _lead(item[1]) == lead, lines))
     if len(items) < 2:
-        rest = statements(chunk.text[at:])
+        rest = statements(chunk.text[end:]) if announces else []
         return (sentence + rest[0] if rest else sentence), []
     inside = "".join(line for start, line in items if start + len(line) <= chunk.end)
     beyond = [(line, holder) for start, line in items if start + len(line) > chunk.end and (holder := _holding(index, chunk.source, start, len(line)))]

@@ -307,6 +307,11 @@ def test_a_sentence_announcing_parts_takes_the_lines_that_open_alike_in_the_pass
     assert _completed(index, first, "关键是要构建“1439”工作体系：") == (
         "关键是要构建“1439”工作体系：“1”即聚焦创新平台。", [("“4”即深化四大战略，", second), ("“3”即开展三年行动。", second)])
     assert _completed(index, second, "重点抓好以下工作：") == ("重点抓好以下工作：（一）加快转型", [])
+    text = "上级点赞了我们的两项工作。\n第一项是文化礼堂。礼堂全覆盖。\n第二项是未来社区。老街改造。\n其他工作也有进展。"
+    whole = Chunk("3", "b.txt", (), text, 0, len(text), 0, len(text))
+    index.documents["b.txt"], index.chunks, index.chunks_by_source["b.txt"] = SimpleNamespace(text=text), [first, second, whole], [2]
+    assert _completed(index, whole, "上级点赞了我们的两项工作。") == ("上级点赞了我们的两项工作。第一项是文化礼堂。第二项是未来社区。", [])
+    assert _completed(index, whole, "礼堂全覆盖。") == ("礼堂全覆盖。", [])
 
 
 def test_a_town_typed_with_a_homophone_is_answered_as_that_town_and_says_so(searcher):
