@@ -77,11 +77,16 @@ class Reading:
     def meaning(self) -> float:
         return max((c.meaning for c in self.pool), default=0.0)
 
+    @property
+    def off_scope(self) -> bool:
+        """The documents the question names lack most of its distinctive words while others hold
+        them (人工智能, asked of the 1982 report): no sentence of theirs is about it, however close
+        in meaning."""
+        return self.elsewhere > 1 - MIN_DISTINCTIVE
+
     def lacks_evidence(self) -> bool:
-        """Neither the item's distinctive words nor a sentence close in meaning: refuse. So too
-        when the documents the question names lack its words while others hold them (人工智能,
-        asked of the 1982 report): no sentence of theirs is about it, however close in meaning."""
-        return not self.pool or self.elsewhere > 1 - MIN_DISTINCTIVE or (self.held < MIN_DISTINCTIVE and self.meaning < MIN_MEANING)
+        """Neither the item's distinctive words nor a sentence close in meaning, or off the scope: refuse."""
+        return not self.pool or self.off_scope or (self.held < MIN_DISTINCTIVE and self.meaning < MIN_MEANING)
 
 
 @dataclass
@@ -102,8 +107,7 @@ class Candidate:
 def term_weights(searcher: HybridSearcher, text: str) -> dict[str, float]:
     """Each token of the text weighted by its idf; a token the corpus lacks weighs the most."""
     idf = searcher.index.idf
-    top = max(idf.values(), default=1.0)
-    return {t: idf.get(t, top) for t in set(searcher.index.tokenizer.tokens(text))}
+    return {t: idf.get(t, searcher.rarest_idf) for t in set(searcher.index.tokenizer.tokens(text))}
 
 
 def coverage(weights: dict[str, float], text: str) -> float:
@@ -128,7 +132,7 @@ def held_elsewhere(searcher: HybridSearcher, core: dict[str, float], item: str, 
     index = searcher.index
     if not sources or not core:
         return []
-    nouns, rarest = index.tokenizer.nouns(item), max(index.idf.values())
+    nouns, rarest = index.tokenizer.nouns(item), searcher.rarest_idf
     missing = [
         t for t in core
         if any(t in noun for noun in nouns) and index.idf.get(t, rarest) < rarest and not index.texts_holding(sources, [[t]])
@@ -171,26 +175,33 @@ def _completed(index, chunk: Chunk, sentence: str) -> tuple[str, list[tuple[str,
     (「“1”即…」「“4”即…」), read on in the report past the passage's end (those come back with the
     passage holding them), else the next sentence. A paragraph of one sentence followed by such
     lines (「党代会报告里点赞了我们的两项特色、亮点工作。」「第一项是…」「第二项是…」) announces their
-    opening sentences."""
+    opening sentences. The report's text is read only when the lines run to the passage's end."""
     at = chunk.text.find(sentence)
     end = at + len(sentence)
     announces = sentence.endswith("：")
     if not (announces or ((at == 0 or chunk.text[at - 1] == "\n") and chunk.text[end : end + 1] == "\n")):
         return sentence, []
-    document = index.documents[chunk.source].text
-    lines, position = [], chunk.start + end
-    for line in document[position:].split("\n", MAX_POINTS + 1)[: MAX_POINTS + 1]:
-        if line.strip():
-            lines.append((position, line.strip() if announces else (statements(line) or [""])[0]))
-        position += len(line) + 1
-    lead = _lead(lines[0][1]) if lines else None
-    items = list(takewhile(lambda item: lead and _lead(item[1]) == lead, lines))
+    lines, items = _alike_lines(chunk.text, end, chunk.start, announces)
+    if len(items) == len(lines):  # the run may go on in the next passage
+        lines, items = _alike_lines(index.documents[chunk.source].text, chunk.start + end, 0, announces)
     if len(items) < 2:
         rest = statements(chunk.text[end:]) if announces else []
         return (sentence + rest[0] if rest else sentence), []
     inside = "".join(line for start, line in items if start + len(line) <= chunk.end)
     beyond = [(line, holder) for start, line in items if start + len(line) > chunk.end and (holder := _holding(index, chunk.source, start, len(line)))]
     return sentence + inside, beyond
+
+
+def _alike_lines(text: str, position: int, offset: int, whole: bool) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The lines after position (with their starts, offset into the report) and the first of them
+    that open alike: whole lines, or their opening sentences."""
+    lines = []
+    for line in text[position:].split("\n", MAX_POINTS + 1)[: MAX_POINTS + 1]:
+        if line.strip():
+            lines.append((offset + position, line.strip() if whole else (statements(line) or [""])[0]))
+        position += len(line) + 1
+    lead = _lead(lines[0][1]) if lines else None
+    return lines, list(takewhile(lambda item: lead and _lead(item[1]) == lead, lines))
 
 
 def _holding(index, source: str, start: int, length: int) -> Chunk | None:
@@ -358,7 +369,7 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
         return refuse(), passages
     reading = read(searcher, evidence)
     if reading.lacks_evidence():
-        if reading.elsewhere > 1 - MIN_DISTINCTIVE:
+        if reading.off_scope:
             where = " · ".join(u.scope()) or "、".join(v for values in evidence.scope.values() for v in values)  # else the user's filters
             words = [w for w in reading.absent if not any(w != other and w in other for other in reading.absent)]
             return refuse(f"{where}中关于「{'、'.join(words)}」的内容（资料库中的其他材料提到了）"), passages

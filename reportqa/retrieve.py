@@ -107,6 +107,11 @@ class HybridSearcher:
         return float(np.median(list(self.index.idf.values()))) if self.index.idf else 0.0
 
     @cached_property
+    def rarest_idf(self) -> float:
+        """The idf of a word one passage holds: the most a word can say. Computed once per loaded index."""
+        return max(self.index.idf.values(), default=1.0)
+
+    @cached_property
     def names(self) -> set[str]:
         """The places of the catalog and the terms of the index's dictionary: words a typo is read as."""
         return {*self.index.catalog.places, *self.index.tokenizer.terms}
