@@ -125,7 +125,7 @@ def near_mention(term: str, text: str, head: str = "") -> str:
 
 def cooccurring(words: list[str], text: str) -> str:
     """The first sentence holding every word, in any order (焚烧 + 秸秆 in 「严禁秸秆焚烧」)."""
-    if len(words) < 2 or not all(w in text for w in words):
+    if not words or not all(w in text for w in words):
         return ""
     return next((s for s in SENTENCE.findall(text) if all(w in s for w in words)), "")
 
@@ -138,9 +138,14 @@ def head_noun(searcher: HybridSearcher, term: str) -> str:
 
 
 def content_words(searcher: HybridSearcher, term: str) -> list[str]:
-    """The term's words that the corpus uses, stopwords aside: what a reworded mention must hold."""
+    """What a reworded mention must hold: the term's words that are rarer than the corpus's median
+    word (职工 is in many passages, so 「下岗失业人员」 mentions 职工下岗), else all the words the
+    corpus uses, stopwords aside, when there are two or more (one common word matches anything)."""
+    common = _common(searcher)
     words = [w for w in searcher.index.tokenizer.words(term) if w not in STOPWORDS and searcher.index.knows(w)]
-    return list(dict.fromkeys(words))
+    words = list(dict.fromkeys(words))
+    rare = [w for w in words if not common(w) and len(w) >= 2]
+    return rare or (words if len(words) >= 2 else [])
 
 
 def mention_in(term: str, words: list[str], head: str, text: str) -> str:
@@ -164,7 +169,7 @@ def find_documents(searcher: HybridSearcher, u: Understanding, filters: dict, ve
     found: list[DocumentMention] = []
     # What mention_in can find needs the term's characters, all its words or its head in the text:
     # the store narrows the reports to those before they are read.
-    groups = [list(set(term))] + ([words] if len(words) >= 2 else []) + ([[head]] if head else [])
+    groups = [list(set(term))] + ([words] if words else []) + ([[head]] if head else [])
     texts = index.texts_holding([r.source for r in scope], groups)
     for report in scope:
         wording = mention_in(term, words, head, texts[report.source]) if report.source in texts else ""

@@ -11,7 +11,7 @@ from reportqa.cli import main
 from reportqa.lexicon import Tokenizer
 from reportqa.retrieve import HybridRetriever
 from reportqa.evidence import first_with, gather, search_passages
-from reportqa.which import _specific, near_mention
+from reportqa.which import _specific, content_words, mention_in, near_mention
 
 
 def which(searcher, question):
@@ -84,6 +84,16 @@ def test_which_term_drops_the_common_words_around_what_is_asked():
     idf = {"到": 1.7, "坚持": 0.8, "发展": 0.4, "时代": 1.5, "枫桥经验": 5.8}
     index = SimpleNamespace(idf=idf, tokenizer=Tokenizer(["枫桥经验"]), holds="坚持发展新时代“枫桥经验”。".__contains__)
     assert _specific(SimpleNamespace(index=index, median_idf=6.2), "到坚持发展时代枫桥经验") == "枫桥经验", "the part that says the most, not the longest"
+
+
+def test_a_reworded_mention_needs_only_the_terms_rare_words():
+    # 职工 is in many passages: 「下岗失业人员」 mentions 职工下岗; one common word alone mentions nothing
+    idf = {"职工": 2.2, "下岗": 5.5, "秸秆": 5.0, "禁烧": 5.2, "工作": 1.0, "相关": 1.5, "失业": 4.0}
+    index = SimpleNamespace(idf=idf, tokenizer=Tokenizer(), knows=idf.__contains__)
+    searcher = SimpleNamespace(index=index, median_idf=statistics.median(idf.values()))
+    assert content_words(searcher, "职工下岗") == ["下岗"] and content_words(searcher, "秸秆禁烧") == ["秸秆", "禁烧"]
+    assert content_words(searcher, "职工") == []
+    assert mention_in("职工下岗", ["下岗"], "", "对吸纳下岗失业人员再就业的企业给予政策支持。") == "对吸纳下岗失业人员再就业的企业给予政策支持"
 
 
 def test_which_towns_accepts_reworded_mentions_and_says_so(searcher):
