@@ -264,15 +264,18 @@ def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, fl
 def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, float], measure: Measure) -> bool:
     """Does the sentence, holding most of the item's nouns, state a quantity of the asked measure
     (not a year, an ordinal, or a rate for a level) about the item? A measure the question names
-    (人, 元) may follow in the next clause: 「工人中有许多人力车夫，计有五万到六万人」."""
+    (人, 元) may follow in the next clause: 「工人中有许多人力车夫，计有五万到六万人」; a date
+    asked may lead the sentence: 「到一九八○年，要建成…工业体系」."""
     if coverage(core, sentence) < FIGURE_ITEM_SHARE:
         return False
     clauses = CLAUSE.split(sentence)
     span = item_span(clauses, core, weights)
     if any(has_figure(clauses[i], measure) for i in span):
         return True
-    if not span or not measure.unit or measure.unit in DATES:
+    if not span or not measure.unit:
         return False
+    if measure.unit in DATES:
+        return span.start > 0 and has_figure(clauses[span.start - 1], measure)
     return span.stop < len(clauses) and has_figure(clauses[span.stop], replace(measure, rate_ok=False))
 
 
