@@ -23,7 +23,7 @@ from reportqa.ingest import Chunk
 from reportqa.ingest.meta import META_LABELS
 from reportqa.periods import stated_years
 from reportqa.question import Understanding, years_label
-from reportqa.retrieve import HybridSearcher, Passage, bigrams
+from reportqa.retrieve import CANDIDATES, HybridSearcher, Passage, bigrams, without
 from reportqa.store import years_of
 from reportqa.which import WhichAnswer
 
@@ -381,7 +381,11 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
     if u.kind == "compare":
         return compare_draft(searcher, evidence, reading)
     if u.wants_figure and u.kind != "list":
-        return figure_draft(reading), passages
+        answer = figure_draft(reading)
+        if answer.startswith(NOT_FOUND) and evidence.scope and (further := stated_further(searcher, evidence, reading)):
+            candidate, passage = further
+            return cited(candidate.text, _number(passages, passage.chunk)), passages
+        return answer, passages
     if u.wants_person:
         return person_draft(searcher, u, reading), passages
     if u.kind == "list":
@@ -433,6 +437,20 @@ def figure_draft(reading: Reading) -> str:
     if not about_item(closest.text, reading.nouns, reading.weights) and has_figure(closest.text, reading.measure):
         return cited(closest.text, closest.n)
     return refuse(missing)
+
+
+def stated_further(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[Candidate, Passage] | None:
+    """A figure of a common item is one sentence in a passage about other things: 「拥有七千多万党员」
+    in a passage on 党的建设, below the passages that use 党员 on every line. Within the documents the
+    question names, the passages further down by the item's words are read for a sentence stating
+    it in the asked measure, of the asked year. Found that far down, the sentence must hold every
+    noun of the item as the question writes it (落实率, not only 落实)."""
+    u = evidence.understanding
+    nouns = [n for n in searcher.index.tokenizer.nouns(u.item or u.query) if searcher.index.knows(n)]
+    further = without(searcher.search(u.item or u.query, evidence.scope, CANDIDATES, "bm25", evidence.vector), reading.top)
+    pool = candidates(searcher, further, further, reading.weights, reading.nouns, evidence.vector, reading.measure)
+    stating = sorted((c for c in pool if c.figure and reading.of_year(c) and nouns and all(n in c.text for n in nouns)), key=lambda c: -c.terms)
+    return (stating[0], further[stating[0].n - 1]) if stating else None
 
 
 def person_draft(searcher: HybridSearcher, u: Understanding, reading: Reading) -> str:

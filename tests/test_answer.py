@@ -331,3 +331,28 @@ def test_a_verb_no_report_uses_is_not_a_word_the_answer_must_hold_but_an_unknown
     core = distinctive(searcher, term_weights(searcher, "出口总额涨"), "出口总额涨")
     assert "涨" not in core and core  # the reports say 增长
     assert "大锤" in distinctive(searcher, term_weights(searcher, "王大锤书记"), "王大锤书记")  # 王 / 大锤, in no report
+
+
+def test_a_figure_of_a_common_item_is_read_further_down_the_named_report(tmp_path):
+    """Eight sections use 党员 on every line; the one figure of it sits in a section on tourism."""
+    from reportqa.config import Settings
+    from reportqa.evidence import gather
+    from reportqa.retrieve import open_searcher
+    from reportqa.store import build_index
+
+    topics = ["教育培训", "日常管理", "先锋作用", "联系群众", "志愿服务", "积分考核", "组织生活", "发展质量"]
+    lines = ["样本镇政府工作报告", "各位代表："]
+    for numeral, topic in zip("一二三四五六七八", topics):
+        lines += [f"{numeral}、抓实党员{topic}", f"深化党员{topic}，推动党员{topic}常态化。每名党员都要参加{topic}，党员{topic}情况纳入党员年度评议，让党员在{topic}中发挥作用。"]
+    lines += ["九、推进乡村旅游", "全镇共有党员1268名，民宿新增12家，游客接待量增长20%，旅游收入突破3亿元，乡村旅游成为富民产业。"]
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text("\n".join(lines), encoding="utf-8")
+    (tmp_path / "corpus" / "metadata.csv").write_text(
+        "file,title,town,county,city,province,doc_type,year,date,speaker\na.txt,样本镇政府工作报告,样本镇,某县,某市,某省,政府工作报告,2023,2023-02-01,\n", encoding="utf-8")
+    settings = Settings(home=tmp_path)
+    build_index(settings, show_progress=False)
+    searcher = open_searcher(settings, show_progress=False)
+    assert not any("1268" in p.chunk.text for p in gather(searcher, "样本镇有多少党员").passages[:6])
+    answer = Answerer(searcher).ask("样本镇有多少党员")
+    assert "全镇共有党员1268名" in answer.text and "1268" in answer.citations[0].passage.chunk.text
+    assert Answerer(searcher).ask("样本镇党员发展率是多少").refused, "far down, every noun of the item must be there"
