@@ -21,7 +21,7 @@ from reportqa.evidence import Evidence
 from reportqa.figures import DATES, Measure, has_figure, stripped_figure
 from reportqa.ingest import Chunk
 from reportqa.ingest.meta import META_LABELS
-from reportqa.periods import stated_years
+from reportqa.periods import as_year, relative_years, stated_years
 from reportqa.question import Understanding, years_label
 from reportqa.retrieve import CANDIDATES, HybridSearcher, Passage, bigrams, without
 from reportqa.store import years_of
@@ -151,14 +151,15 @@ def statements(text: str) -> list[str]:
 
 
 def dated_statements(chunk: Chunk) -> list[tuple[str, frozenset[int]]]:
-    """The chunk's statements, each with the years it speaks of: those it names, else those its
-    paragraph named last (「到2026年，…；…。在此基础上，…；农民人均收入达到5万元。」), else its
-    section's."""
-    out, section = [], years_of(chunk)
+    """The chunk's statements, each with the years it speaks of: those it names, absolute or
+    relative to its report's year (a 1921 report's 「去年一年之中，工会已增加到一百多个」 is 1920's),
+    else those its paragraph named last (「到2026年，…；…。在此基础上，…；农民人均收入达到5万元。」),
+    else its section's."""
+    out, section, reference = [], years_of(chunk), as_year(chunk.meta.get("year"))
     for paragraph in chunk.text.split("\n"):
         context: frozenset[int] = frozenset()
         for sentence in statements(paragraph):
-            context = frozenset(stated_years(sentence)) or context
+            context = frozenset(stated_years(sentence) | (relative_years(sentence, reference) if reference else set())) or context
             out.append((sentence, context or section))
     return out
 

@@ -121,12 +121,14 @@ def test_a_named_report_lacking_a_term_other_reports_hold_is_refused_naming_it(s
     assert Answerer(searcher).ask("共同富裕怎么推进", {"town": ["唐坊镇"]}).text.startswith(f"{NOT_FOUND}唐坊镇中关于「共同富裕」")
 
 
-def test_a_sentence_speaks_of_the_year_it_names_else_its_paragraphs_last_else_its_sections():
+def test_a_sentence_speaks_of_the_years_it_names_or_its_paragraph_or_section_does():
     chunk = Chunk("1", "r.txt", ("2021年政府工作报告", "二、主要目标"),
                   "到2026年，规上工业总产值10.5亿元；农业增加值7.1亿元。在此基础上，农民人均收入达到5万元。\n全年完成工业投资6700余万元。",
                   0, 0, 0, 0, meta={"year": "2021"})
     years = [sorted(y) for _, y in dated_statements(chunk)]
     assert years == [[2026], [2026], [2026], [2021]]
+    history = Chunk("2", "r.txt", ("广州共产党报告",), "在广州影响最大的是机械工人工会。因为去年一年之中，工会已增加到一百多个。", 0, 0, 0, 0, meta={"year": "1921"})
+    assert [sorted(y) for _, y in dated_statements(history)] == [[1921], [1920]], "去年 is the year before the report's"
 
 
 def test_a_figure_of_one_year_is_answered_only_by_a_sentence_about_that_year(searcher):
