@@ -28,7 +28,7 @@ from reportqa.store import years_of
 from reportqa.which import WhichAnswer
 
 NOT_FOUND = "资料中未提及"
-SENTENCES = re.compile(r"[^。！？；\n]+(?:[。！？；]+[”’」）]?)?(?:\s*\[\d+\])*")
+SENTENCES = re.compile(r"(?:“[^”。！？\n]*(?=[。！？]?”)|[^。！？；\n])+(?:[。！？；]+[”’」）]?)?(?:\s*\[\d+\])*")  # a quotation's ； ends no sentence
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SPEAKER = re.compile(r"^[\u4e00-\u9fff]{2,4}[：:]")  # 孙雷：… at the start of an answer turn
 LIST_LEAD = re.compile(r"^(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，、是]|\d{1,2}[.、．](?!\d)|（[一二三四五六七八九十\d]{1,3}）|[①②③④⑤⑥⑦⑧⑨⑩])")

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, support_text, verify
 from reportqa.cli import main
-from reportqa.extractive import Candidate, _states_figure, about_item, dated_statements, distinctive, item_nouns, mmr, sections_after, sub_headings, term_weights
+from reportqa.extractive import Candidate, _states_figure, about_item, dated_statements, distinctive, item_nouns, mmr, sections_after, statements, sub_headings, term_weights
 from reportqa.figures import asked_measure, has_figure
 from reportqa.ingest import Chunk
 from reportqa.lexicon import Tokenizer
@@ -119,6 +119,11 @@ def test_a_named_report_lacking_a_term_other_reports_hold_is_refused_naming_it(s
     assert answer.text.startswith(NOT_FOUND) and "唐坊镇" in answer.text and "「共同富裕」" in answer.text
     assert "共同富裕" in Answerer(searcher).ask("凤桥镇是怎么推进共同富裕的").text.split("。")[0]
     assert Answerer(searcher).ask("共同富裕怎么推进", {"town": ["唐坊镇"]}).text.startswith(f"{NOT_FOUND}唐坊镇中关于「共同富裕」")
+
+
+def test_a_semicolon_inside_a_quotation_ends_no_sentence():
+    text = "对于世界大战，有两条，“第一条，反对；第二条，不怕。”全党要牢记这一教导。坚持“两个确立”；做到“两个维护”。"
+    assert statements(text) == ["对于世界大战，有两条，“第一条，反对；第二条，不怕。”", "全党要牢记这一教导。", "坚持“两个确立”；", "做到“两个维护”。"]
 
 
 def test_a_sentence_speaks_of_the_years_it_names_or_its_paragraph_or_section_does():
