@@ -27,8 +27,8 @@ PLACE_NOUNS = "乡镇|镇街|街镇|镇|乡|街道|地方|地区|区县|县区|�
 DOCUMENT_NOUNS = "报告|材料|文件|文档|资料|份|篇|次|届|年份|年|党代会|大会"
 WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么|(?<!哪)几(?=[个份篇次届]))(?:一|个|些|几)?(?:个|份|篇|次|届)?({PLACE_NOUNS}|{DOCUMENT_NOUNS})")
 MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
-# 「最近一次党代会报告」「上一次的报告」 with no report named: the newest one in scope.
-LATEST = re.compile(r"(?:最近|最新|上)一(?:次|份|届)")
+# 「最近一次党代会报告」「上一次的报告」「最新的报告」 with no report named: the newest one in scope.
+LATEST = re.compile(r"(?:最近|最新|上)一(?:次|份|届)|最新的?|最近的")
 # 「十九大的下一届」「2012年党代会的上一届报告」: the report next to the one named, in its series.
 NEIGHBOUR = re.compile(r"(?:之后|以后|之前|以前)?的?(下|上|前|后)一(?:届|次|份)")
 PERSON = re.compile(r"谁|名字|姓名")  # 「服务站叫什么」 asks a thing's name, 「书记叫什么名字」 a person's

@@ -140,6 +140,7 @@ def test_the_latest_report_is_the_newest_in_scope():
     assert ask("上一次党代会报告讲了什么").report_years == [2002]
     latest = ask("凤桥镇最新一份报告说了什么")
     assert latest.report_years == [2023] and latest.filters()["town"] == ["凤桥镇"]
+    assert ask("凤桥镇最新的报告说了什么").report_years == [2023] and ask("最新报告讲了什么").report_years == [2023]
     assert ask("十六大的上一届报告说了什么").reports == ["d.txt"], "with a report named, 上一届 is its neighbour"
 
 
