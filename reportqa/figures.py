@@ -32,7 +32,7 @@ DATES = {"年", "日", "时"}  # 哪一年 / 哪一天 / 什么时候: a date is
 # another unit is another quantity (亩 never answers 多少斤). Counters (个, 所, 家, 项) stand in for each
 # other: a report may count in 个 what the question counts in 所.
 UNITS = set("元%公米平立克斤吨亩岁年日天月时人美欧英港")
-RATE = re.compile(r"率|增|降|减|涨|跌|升|提高|提升|比|占|百分|幅|速|成|%|％")  # a question that may be answered by a rate
+RATE = re.compile(r"率|增|降|减|涨|跌|升|提高|提升|比|占|百分|幅|速|成|目标|预期|%|％")  # a question that may be answered by a rate (a target is set as one: 增长10%以上)
 # Units a lost figure leaves behind: 「产值万元」「增长%」 (a digit should stand right before them).
 STRIPPED = re.compile(rf"(?<![\d{CN_NUMERAL}.％%余多])(?:万元|亿元|万人|万吨|万亩|%)|(?<![\d{CN_NUMERAL}.])[余多](?:万元|亿元|万人|万吨|万亩)")
 

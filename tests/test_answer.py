@@ -86,6 +86,13 @@ def test_a_figure_answers_only_from_a_sentence_holding_most_of_the_items_nouns()
     assert _states_figure("国内生产总值年均增长百分之七点一。", nouns, nouns, asked)
 
 
+def test_a_target_may_be_set_as_a_rate_a_level_may_not():
+    nouns = {"规上": 2.8, "工业": 1.9, "产值": 2.7}
+    sentence = "主要目标是：规上工业总产值增长10%以上，力争突破百亿；"
+    assert _states_figure(sentence, nouns, nouns, asked_measure("规上工业产值目标是多少"))
+    assert not _states_figure(sentence, nouns, nouns, asked_measure("规上工业产值是多少"))
+
+
 def test_a_sentence_announcing_what_follows_is_answered_by_the_sub_sections_after_it():
     path = ("报告", "三、使命任务")
     texts = [(path, "前进道路上，必须牢牢把握以下重大原则。"), (path + ("坚持党的全面领导。",), "——坚持党的全面领导。坚决维护党中央权威。"),
