@@ -23,6 +23,7 @@ RELATIVE_WORDS = re.compile("|".join(sorted(RELATIVE, key=len, reverse=True)))
 # 「比上年增长」「较2020年提高」: the year after 比 is a rate's baseline, not a year asked about.
 BASELINE = re.compile(rf"(?<=[比较])(?:{RELATIVE_WORDS.pattern}|(?:19|20)\d{{2}}年|[{CN_YEAR_DIGITS}]{{4}}年)")
 SPAN_WORDS = re.compile(r"(过去|近|前|今后|未来|后)([一二三四五六七八九十两\d]+)年|([一二三四五六七八九十两\d]+)年(来|以来)")
+SINCE = re.compile(r"((?:19|20)\d{2})年?(?:以来|至今)")  # 「2019年以来」: from that year to the reference year
 # 五年规划: 一五 1953–57, 二五 1958–62, then from 三五 (1966–70) every five years.
 PLAN_ORDINAL = "一二三四五六七八九十"
 PLAN = re.compile(
@@ -84,8 +85,12 @@ def _ranges(text: str) -> set[int]:
 
 
 def relative_years(text: str, reference: int) -> set[int]:
-    """今年/去年/前年…, 过去五年 / 五年来 / 今后五年, and 五年规划 periods (十四五 → 2021–2025)."""
+    """今年/去年/前年…, 过去五年 / 五年来 / 今后五年, 2019年以来, and 五年规划 periods (十四五 → 2021–2025)."""
+    text = arabic_years(text)  # 二〇一九年以来 is no 「一九年以来」 span
     years = {reference + RELATIVE[word] for word in RELATIVE_WORDS.findall(text)}
+    for since in SINCE.findall(text):
+        if 0 <= reference - int(since) <= 20:
+            years.update(range(int(since), reference + 1))
     for before, n, count, since in SPAN_WORDS.findall(text):
         span = _count(n or count)
         if not span or span > 20:
