@@ -265,8 +265,8 @@ def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, fl
 def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, float], measure: Measure) -> bool:
     """Does the sentence, holding most of the item's nouns, state a quantity of the asked measure
     (not a year, an ordinal, or a rate for a level) about the item? A measure the question names
-    (人, 元) may follow in the next clause: 「工人中有许多人力车夫，计有五万到六万人」; a date
-    asked may lead the sentence: 「到一九八○年，要建成…工业体系」."""
+    (人, 元) may follow in the next clause: 「工人中有许多人力车夫，计有五万到六万人」, or lead
+    it, as a date does: 「全年投入资金2600万元，全面完成7个新时代美丽乡村建设项目」「到一九八○年，要建成…工业体系」."""
     if coverage(core, sentence) < FIGURE_ITEM_SHARE:
         return False
     clauses = CLAUSE.split(sentence)
@@ -275,9 +275,9 @@ def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, flo
         return True
     if not span or not measure.unit:
         return False
-    if measure.unit in DATES:
-        return span.start > 0 and has_figure(clauses[span.start - 1], measure)
-    return span.stop < len(clauses) and has_figure(clauses[span.stop], replace(measure, rate_ok=False))
+    if span.start > 0 and has_figure(clauses[span.start - 1], replace(measure, rate_ok=False)):
+        return True
+    return measure.unit not in DATES and span.stop < len(clauses) and has_figure(clauses[span.stop], replace(measure, rate_ok=False))
 
 
 def candidates(searcher: HybridSearcher, numbered: list[Passage], passages: list[Passage], weights: dict[str, float], core: dict[str, float], vector, measure: Measure) -> list[Candidate]:

@@ -72,11 +72,15 @@ def test_a_figure_in_the_asked_measure_may_follow_the_items_clause():
     assert not _states_figure("公共预算收入万元，同比增长56%。", {"预算": 3.0}, {"预算": 3.0}, asked_measure("公共预算收入完成了多少万元"))
 
 
-def test_a_date_asked_may_lead_the_items_clause():
+def test_a_date_or_a_figure_in_the_asked_measure_may_lead_the_items_clause():
     nouns = {"公债": 6.0}
     asked = asked_measure("九大报告说到哪年底把公债全部还清了")
     assert _states_figure("到一九六八年底，我们全部还清了公债。", nouns, nouns, asked)
     assert not _states_figure("九大以后，我们全部还清了公债。", nouns, nouns, asked)
+    nouns = {"美丽": 3.4, "乡村": 3.5}
+    sentence = "全年投入资金2600万元，全面完成7个新时代美丽乡村建设项目。"
+    assert _states_figure(sentence, nouns, nouns, asked_measure("美丽乡村建设一共投了多少钱"))
+    assert not _states_figure(sentence, nouns, nouns, asked_measure("美丽乡村建设帮了多少人"))
 
 
 def test_a_figure_answers_only_from_a_sentence_holding_most_of_the_items_nouns():
