@@ -33,6 +33,7 @@ DATES = {"年", "日", "时"}  # 哪一年 / 哪一天 / 什么时候: a date is
 # other: a report may count in 个 what the question counts in 所.
 UNITS = set("元%公米平立克斤吨亩岁年日天月时人美欧英港")
 RATE = re.compile(r"率|增|降|减|涨|跌|升|提高|提升|比|占|百分|幅|速|成|目标|预期|%|％")  # a question that may be answered by a rate (a target is set as one: 增长10%以上)
+CHANGE = re.compile(r"(?:增|减|降|升|涨|跌|提高|提升|扩大|缩小|翻)[^，；。\d]{0,4}$")  # the words before a percentage that make it a change
 # Units a lost figure leaves behind: 「产值万元」「增长%」 (a digit should stand right before them).
 STRIPPED = re.compile(rf"(?<![\d{CN_NUMERAL}.％%余多])(?:万元|亿元|万人|万吨|万亩|%)|(?<![\d{CN_NUMERAL}.])[余多](?:万元|亿元|万人|万吨|万亩)")
 
@@ -180,7 +181,8 @@ class Measure:
             return unit in ("年", "月", "日")
         if self.unit:
             return unit[:1] == self.unit[:1] or (unit == "%" and self.rate_ok)
-        return unit != "年" and (unit != "%" or self.rate_ok)  # 「前十年」 is a span of time, no level of the item
+        # 「前十年」 is a span of time, no level of the item; 「增长12%」 a change, no level (「出租70%」 is one)
+        return unit != "年" and (unit != "%" or self.rate_ok or not CHANGE.search(text[: figure.start]))
 
 
 def _measure_word(text: str) -> str:

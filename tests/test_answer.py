@@ -90,6 +90,12 @@ def test_a_figure_answers_only_from_a_sentence_holding_most_of_the_items_nouns()
     assert _states_figure("国内生产总值年均增长百分之七点一。", nouns, nouns, asked)
 
 
+def test_a_share_answers_a_level_a_change_does_not():
+    asked = asked_measure("飞地产业园租出去多少了")
+    assert has_figure("若尔盖、遂昌飞地产业园出租70%", asked) and has_figure("城乡居民医保覆盖率达99.61%", asked)
+    assert not has_figure("服务效率提升30%以上", asked) and not has_figure("火灾发生数同比下降35%", asked)
+
+
 def test_a_target_may_be_set_as_a_rate_a_level_may_not():
     nouns = {"规上": 2.8, "工业": 1.9, "产值": 2.7}
     sentence = "主要目标是：规上工业总产值增长10%以上，力争突破百亿；"
