@@ -137,6 +137,11 @@ def test_catalog_labels_issuers_and_congress_ordinals():
     assert ordinals("最近一次党代会报告") == set(), "「最近一次」 points at a congress, it does not number one"
 
 
+def test_the_number_of_a_named_congress_is_no_figure_the_question_states():
+    assert 15 not in ask("十五大报告说改革开放搞了多少年").measure.given
+    assert 2 in ask("那两个俱乐部各有多少人").measure.given
+
+
 def test_the_latest_report_is_the_newest_in_scope():
     assert ask("上一次党代会报告讲了什么").report_years == [2002]
     latest = ask("凤桥镇最新一份报告说了什么")
