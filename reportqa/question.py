@@ -163,6 +163,14 @@ def _unknown_places(tagged: list[tuple[str, str]], known_word: Callable[[str], b
     return found
 
 
+def _beside_known(name: str, rest: str) -> bool:
+    """With a place of the corpus named (blanked in rest), another name is a topic of its reports
+    (临街 of 「余新以后对临街小店…」, tagged a place) unless the question sets the two side by side:
+    「余新镇和乌镇」「乌镇比余新镇」."""
+    joined = "(?:和|与|跟|同|及|、|比|对比)"
+    return bool(re.search(rf"＿{joined}{re.escape(name)}|{re.escape(name)}{joined}＿", rest))
+
+
 def _kind_words(kind: str) -> list[str]:
     """How a question names a kind of document: whole, or without 报告 where three characters or
     more are left (党代会 for 党代会报告; 述职 alone is a verb)."""
@@ -345,7 +353,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
         rest = rest[: which_span.start()] + "＿" * len(which_span.group(0)) + rest[which_span.end() :]
     rest, _ = _blank(A_NOT_A, rest)
     tagged = tokenizer.tagged(rest)
-    u.unknown_places = _unknown_places(tagged, known_word, tokenizer)
+    u.unknown_places = [p for p in _unknown_places(tagged, known_word, tokenizer) if not u.places or _beside_known(p, rest)]
     u.wants_figure = bool(FIGURE.search(question))
     u.measure = asked_measure(ORDINAL.sub(lambda m: "＿" * len(m.group(0)), question))  # 十一 of 十一大 is no figure the question states
     u.wants_list = bool(LIST.search(question))

@@ -219,6 +219,8 @@ def test_words_with_place_characters_are_not_unknown_places(question):
 
 def test_a_place_outside_the_corpus_is_unknown():
     assert "乌镇" in ask("乌镇2022年的财政总收入是多少").unknown_places
+    assert "乌镇" in ask("凤桥镇和乌镇谁的产值高").unknown_places and "乌镇" in ask("乌镇比凤桥镇产值高吗").unknown_places
+    assert ask("凤桥以后对临街小店有啥整治打算").unknown_places == [], "beside a place of the corpus, 临街 is a topic"
 
 
 @pytest.mark.parametrize("question, over_towns", [
