@@ -236,14 +236,24 @@ def about_item(sentence: str, core: dict[str, float], weights: dict[str, float])
 
 def item_span(clauses: list[str], core: dict[str, float], weights: dict[str, float]) -> range:
     """Where about_item's clauses stand among the sentence's clauses (empty when none holds enough)."""
+    return next(iter(item_spans(clauses, core, weights)), range(0))
+
+
+def item_spans(clauses: list[str], core: dict[str, float], weights: dict[str, float]) -> list[range]:
+    """Each run of clauses about the item: one from every clause holding the most of its nouns,
+    through the clauses after it that share a word with the question. A long sentence may name the
+    item twice (「…省级企业研究院等在科创…，省级企业研究院新增1家」), its figure with the second."""
     fits = [coverage(core, c) for c in clauses]
-    best = max(range(len(clauses)), key=fits.__getitem__)
-    if fits[best] < MIN_DISTINCTIVE:
-        return range(0)
-    end = best + 1
-    while end < len(clauses) and coverage(weights, clauses[end]) > 0:
-        end += 1
-    return range(best, end)
+    top = max(fits, default=0.0)
+    if top < MIN_DISTINCTIVE:
+        return []
+    spans = []
+    for best in (i for i, fit in enumerate(fits) if fit == top):
+        end = best + 1
+        while end < len(clauses) and coverage(weights, clauses[end]) > 0:
+            end += 1
+        spans.append(range(best, end))
+    return spans
 
 
 def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, float]) -> dict[str, float]:
@@ -270,10 +280,13 @@ def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, flo
     if coverage(core, sentence) < FIGURE_ITEM_SHARE:
         return False
     clauses = CLAUSE.split(sentence)
-    span = item_span(clauses, core, weights)
+    return any(_span_states(clauses, span, measure) for span in item_spans(clauses, core, weights))
+
+
+def _span_states(clauses: list[str], span: range, measure: Measure) -> bool:
     if any(has_figure(clauses[i], measure) for i in span):
         return True
-    if not span or not measure.unit:
+    if not measure.unit:
         return False
     if span.start > 0 and has_figure(clauses[span.start - 1], replace(measure, rate_ok=False)):
         return True

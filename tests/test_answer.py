@@ -90,6 +90,12 @@ def test_a_figure_answers_only_from_a_sentence_holding_most_of_the_items_nouns()
     assert _states_figure("国内生产总值年均增长百分之七点一。", nouns, nouns, asked)
 
 
+def test_a_sentence_naming_the_item_twice_may_state_its_figure_with_the_second():
+    nouns = {"企业": 2.1, "研究": 2.7}
+    sentence = "发挥威能消防省级企业研究院等在科创、人才平台优势及带动效应，全年力争实现新增国家高新技术企业10家，省级企业研究院新增1家。"
+    assert _states_figure(sentence, nouns, nouns, asked_measure("省级企业研究院打算新增几家"))
+
+
 def test_a_share_answers_a_level_a_change_does_not():
     asked = asked_measure("飞地产业园租出去多少了")
     assert has_figure("若尔盖、遂昌飞地产业园出租70%", asked) and has_figure("城乡居民医保覆盖率达99.61%", asked)
