@@ -16,7 +16,7 @@ CN_YEAR_DIGITS = "".join(CN_DIGITS)
 CN_YEAR = re.compile(rf"(?<![{CN_YEAR_DIGITS}0０-９])[{CN_YEAR_DIGITS}0０-９]{{4}}(?=年)")  # 二〇三五年; 二0一一年, 二００一年, ２０２２年 as some reports type it
 ABSOLUTE = re.compile(rf"(?<![\d.])((?:19|20)\d{{2}})(?![\d.])|([{CN_YEAR_DIGITS}]{{4}})(?=年)|(?<![\d.])(\d{{2}})(?=年)")
 STATED = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?=年)")
-RANGE = re.compile(r"((?:19|20)\d{2})\s*[-—～~至到]\s*((?:19|20)\d{2})")
+RANGE = re.compile(r"((?:19|20)\d{2})年?\s*[-—～~至到]\s*((?:19|20)\d{2})")  # 2016-2020, 2002年到2012年
 # 今年 / 去年 … : offset from the reference year.
 RELATIVE = {"今年": 0, "本年": 0, "当年": 0, "去年": -1, "上年": -1, "上一年": -1, "过去一年": -1, "前年": -2, "明年": 1, "下一年": 1, "后年": 2}
 RELATIVE_WORDS = re.compile("|".join(sorted(RELATIVE, key=len, reverse=True)))
@@ -89,7 +89,7 @@ def relative_years(text: str, reference: int) -> set[int]:
     text = arabic_years(text)  # 二〇一九年以来 is no 「一九年以来」 span
     years = {reference + RELATIVE[word] for word in RELATIVE_WORDS.findall(text)}
     for since in SINCE.findall(text):
-        if 0 <= reference - int(since) <= 20:
+        if int(since) <= reference:
             years.update(range(int(since), reference + 1))
     for before, n, count, since in SPAN_WORDS.findall(text):
         span = _count(n or count)

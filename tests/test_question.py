@@ -98,6 +98,7 @@ def test_years_absolute_relative_and_plans():
     assert years_in("十四五期间", 2023) == set(range(2021, 2026))
     assert years_in("过去五年", 2022) == set(range(2017, 2022))
     assert years_in("2019年以来", 2023) == set(range(2019, 2024)) == years_in("二〇一九年以来", 2023), "since a year: to the reference year"
+    assert years_in("1997年以来", 2022) == set(range(1997, 2023)) and years_in("2002年到2012年", 2022) == set(range(2002, 2013))
 
 
 def test_years_written_with_arabic_or_full_width_zeros_are_years():
