@@ -171,6 +171,22 @@ def _beside_known(name: str, rest: str) -> bool:
     return bool(re.search(rf"＿{joined}{re.escape(name)}|{re.escape(name)}{joined}＿", rest))
 
 
+def _since_congress(rest: str, catalog: Catalog) -> tuple[str, set[str]]:
+    """「十八大以来」 speaks of the years from that congress on, not of its report: the congress is
+    written as its year (「2012年以来」), and its report is not named."""
+    named: set[str] = set()
+
+    def as_year(match: re.Match) -> str:
+        sources = [s for n in ordinals(match.group(0)) for s in catalog.by_ordinal.get(n, [])]
+        years = {catalog.reports[s].year for s in sources} - {None}
+        if not rest[match.end() :].startswith("以来") or len(years) != 1:
+            return match.group(0)
+        named.update(sources)
+        return f"{years.pop()}年"
+
+    return ORDINAL.sub(as_year, rest), named
+
+
 def _kind_words(kind: str) -> list[str]:
     """How a question names a kind of document: whole, or without 报告 where three characters or
     more are left (党代会 for 党代会报告; 述职 alone is a verb)."""
@@ -317,7 +333,8 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     all_places, rest = _match_places(question, catalog)
     u.places = _narrowest(all_places)
     u.doc_types, u.unknown_doc_types = _doc_types(question, catalog)
-    u.reports = [s for n in sorted(ordinals(question)) for s in _titled(catalog.by_ordinal.get(n, []), question, catalog, tokenizer)]
+    rest, since = _since_congress(rest, catalog)
+    u.reports = [s for n in sorted(ordinals(question)) for s in _titled(catalog.by_ordinal.get(n, []), question, catalog, tokenizer) if s not in since]
     if u.places and u.reports:  # 「凤桥镇的报告提到十九大了吗」: a congress named beside a place is a topic
         u.reports = [r.source for r in catalog.in_scope({**u.places, "source": u.reports})]
     scope = catalog.in_scope(u.filters(filters))

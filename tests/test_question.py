@@ -143,6 +143,12 @@ def test_the_number_of_a_named_congress_is_no_figure_the_question_states():
     assert 2 in ask("那两个俱乐部各有多少人").measure.given
 
 
+def test_since_a_congress_is_the_years_from_it_not_its_report():
+    since = ask("十五大以来党代会报告讲了哪些改革")
+    assert since.reports == [] and since.years == list(range(1997, 2003))
+    assert ask("十六大报告说十五大以来的五年有什么成就").reports == ["e.txt"]
+
+
 def test_the_latest_report_is_the_newest_in_scope():
     assert ask("上一次党代会报告讲了什么").report_years == [2002]
     latest = ask("凤桥镇最新一份报告说了什么")
