@@ -246,8 +246,9 @@ def _place_document(question: str, u: Understanding) -> bool:
 
 
 def _report_years(question: str, u: Understanding, reference: int | None) -> list[int]:
-    """「2019年的党代会报告」「去年的政府工作报告」「2022年报告里说过去十年…」: a year written just
-    before the kind of document, or before 报告 / 材料 / 文件, names the report's own year (a
+    """「2019年的党代会报告」「去年的政府工作报告」「2022年报告里说过去十年…」「1923年陈独秀报告」: a year
+    written just before the kind of document, or before 报告 / 材料 / 文件 (a speaker's or issuer's
+    name of a few characters may stand between), names the report's own year (a
     filter), not a year the report speaks of. A report named otherwise (十九大, 「2012年党代会的
     上一届」) has its year already."""
     if u.reports or not u.year_words:
@@ -256,7 +257,7 @@ def _report_years(question: str, u: Understanding, reference: int | None) -> lis
     words = "|".join(re.escape(word) for word in u.year_words)
     years: set[int] = set()
     for word in u.year_words:  # 「1987年和2017年的党代会报告」 names two
-        if re.search(rf"{re.escape(word)}年?(?:[和与及或、](?:{words})年?)*的?(?:{kinds})", question):
+        if re.search(rf"{re.escape(word)}年?(?:[和与及或、](?:{words})年?)*的?[\u4e00-\u9fff]{{0,4}}?(?:{kinds})", question):
             years |= years_in(word if word.endswith("年") else word + "年", reference)
     return sorted(years) if 0 < len(years) <= len(u.year_words) else []
 

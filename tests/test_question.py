@@ -196,6 +196,7 @@ def test_a_year_before_the_kind_of_document_is_the_reports_own_year():
     assert not ask("余新镇的访谈里说了什么").missing_reports
     assert not ask("区党代会报告点赞了余新镇哪两项工作").missing_reports, "the kind is spoken of, not searched in"
     assert ask("2002年党代会的上一届报告里，1996年的情况").report_years == [], "the report is named otherwise"
+    assert ask("1997年江泽民报告说了什么").report_years == [1997], "a speaker's name may stand between"
     named_alone = ask("1997年报告里说过去五年经济增长多少")
     assert named_alone.report_years == [1997], "报告 alone names a document too"
     assert named_alone.years == list(range(1992, 1998)), "its 过去五年 are the report's, not the newest report's"
