@@ -42,7 +42,7 @@ LIST = re.compile(r"怎么|怎样|如何|咋|哪些|哪几|那几|这几|(?:[干
 COMPARE = re.compile(r"和|与|跟|同|及|、|比|对比|相比|比较|区别|不同|差别|差异|变化|谁|哪个更|哪个多|哪个高")
 # Closed word classes that say how something is asked, not what about (jieba part-of-speech flags).
 SCAFFOLD_FLAGS = {"r", "y", "u", "uj", "ul", "uz", "ug", "uv", "ud", "p", "c", "x", "w", "e", "o", "d", "q", "f", "t"}
-SCAFFOLD_WORDS = re.compile(r"^(是|有|在|要|会|能|搞|干|做|弄|讲|说|提|请问|请|一下|这个|那个|报告|材料|文件|文档|资料|说法|提法|表述|字眼|字样|词|概念|事|事情|情况)$|哪|什么|啥|咋|几|多少|怎")
+SCAFFOLD_WORDS = re.compile(r"^(是|有|在|要|会|能|搞|干|做|弄|讲|说|提|请问|请|一下|这个|那个|报告|材料|文件|文档|资料|说法|提法|表述|字眼|字样|词|概念|事|事情|情况)$|哪|什么|啥|咋|几|多少|怎|^百分之$")
 WORDLIKE = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 PLACE_SUFFIX_WORD = re.compile(r"^(镇|乡|街道|县|区|市|省)$")
 

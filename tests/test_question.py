@@ -273,3 +273,7 @@ def test_kinds_of_question():
     assert not ask("要把握的那几个“必须坚持”是什么").wants_figure and ask("要把握的那几个“必须坚持”是什么").kind == "list"
     assert ask("十五大报告提出的十四条基本方略包括哪些").count == 14 and ask("凤桥镇2022年规上工业产值是多少").count == 0
     assert ask("今年新修了几公里绿道").wants_figure and ask("十五大报告说中美两国是哪一年建交的").wants_figure
+
+
+def test_the_percent_asked_is_no_part_of_the_item():
+    assert ask("凤桥镇基本养老保险的参保率是百分之多少").item == "基本养老保险参保率"
