@@ -413,7 +413,8 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     weights = term_weights(searcher, u.item or u.query)
     top = passages[:TOP_PASSAGES]
     nouns = item_nouns(searcher, u, weights)
-    pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, u.measure)
+    measure = replace(u.measure, counted=frozenset(nouns))
+    pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, measure)
     core = distinctive(searcher, weights, u.item or u.query)
     held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
     named = searcher.index.catalog.in_scope(evidence.scope) if evidence.scope else []
@@ -421,7 +422,7 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     elsewhere = sum(core[t] for t in absent) / sum(core.values()) if core else 0.0
     years = set(u.years) - set(u.report_years)
     year = years.pop() if len(years) == 1 else None
-    return Reading(weights, nouns, u.measure, top, pool, held, elsewhere, absent, year, frozenset(bigrams(u.item or u.query)))
+    return Reading(weights, nouns, measure, top, pool, held, elsewhere, absent, year, frozenset(bigrams(u.item or u.query)))
 
 
 def figure_draft(reading: Reading) -> str:

@@ -18,7 +18,7 @@ ARABIC = r"\d+(?:[ ,]\d{3})*(?:\.\d+)?"
 FIGURE = re.compile(rf"{ARABIC}|百分之[{CN_NUMERAL}点]+|[{CN_NUMERAL}]+分之[{CN_NUMERAL}]+|[{CN_NUMERAL}][{CN_NUMERAL}点]*")
 ORDINAL_PREFIXES = ("第", "头")  # 第二项, 头一次: a place in a row, not a quantity
 APPROXIMATE = set("上数近几")  # before a lone 十/百/千/万: 上百年 is about a hundred years
-MEASURE_WORDS = set("年日元人个户家项所座条次倍亩吨岁名位%届")  # a lone Chinese digit before these is a count
+MEASURE_WORDS = set("年日元人个户家项所座条次倍亩吨岁名位%届大")  # a lone Chinese digit before these is a count (十大民生实事)
 # What a 「多少」 asks for: the measure word right after it (多少名 / 几公里 / 多少万元 / 百分之几); measure
 # words are a closed class. 多少钱 is answered in 元, 多少名 in 人.
 COUNTING_JI = r"(?<![哪那这近前])几"  # 几 that asks a count: 哪几 / 那几个 / 这几年 / 近几年 point, they do not count
@@ -165,6 +165,7 @@ class Measure:
     rate_ok: bool = False
     given: frozenset[float] = frozenset()  # figures the question states itself (「那两个俱乐部」): not its answer
     ordinal: bool = False  # 「第几批」: a place in a row, not a quantity
+    counted: frozenset[str] = frozenset()  # the nouns counted: 「十大民生实事」 counts 民生实事 in 大
 
     @property
     def counter(self) -> bool:
@@ -175,12 +176,14 @@ class Measure:
         if figure.value in self.given:
             return False
         unit = unit_of(figure, text)
+        if unit == "大" and not any(text.startswith(noun, figure.end + 1) for noun in self.counted):
+            return False  # 「十九大报告」 names a congress, 「四大战略」 counts strategies: only the counted item counts
         if self.unit == "%":
             return unit == "%"
         if self.unit == "时":
             return unit in ("年", "月", "日")
         if self.unit:
-            return unit[:1] == self.unit[:1] or (unit == "%" and self.rate_ok)
+            return unit[:1] == self.unit[:1] or (unit == "%" and self.rate_ok) or (unit == "大" and self.counter)
         # 「前十年」 is a span of time, no level of the item; 「增长12%」 a change, no level (「出租70%」 is one)
         return unit != "年" and (unit != "%" or self.rate_ok or not CHANGE.search(text[: figure.start]))
 

@@ -6,6 +6,8 @@ checked on its own and on names no gold question uses.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from reportqa.catalog import Catalog, Report, ordinals
@@ -79,6 +81,13 @@ def test_a_figure_answers_in_the_measure_asked(question, answers, does_not_answe
 def test_a_question_without_a_measure_word_takes_any_level_and_a_growth_question_a_rate():
     assert has_figure("回乡创业53人", asked_measure("有多少在外打拼的人回乡创业"))
     assert has_figure("同比增长21%", asked_measure("产值增长了多少"))
+
+
+def test_n_da_counts_the_noun_after_it_and_names_nothing_else():
+    asked = replace(asked_measure("陶堰街道要定几项民生实事"), counted=frozenset({"民生", "实事"}))
+    assert has_figure("确定2022年度十大民生实事项目", asked), "十大民生实事: ten of them"
+    assert not has_figure("深入学习贯彻党的十九大精神", replace(asked_measure("是多少"), counted=frozenset({"民生"}))), "a congress, no level"
+    assert not has_figure("深化四大战略", asked), "strategies are not what is counted"
 
 
 @pytest.mark.parametrize("question, counter", [
