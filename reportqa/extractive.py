@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from itertools import takewhile
+from statistics import NormalDist, fmean, pstdev
 
 from reportqa.evidence import Evidence
 from reportqa.figures import DATES, Measure, has_figure, stripped_figure
@@ -431,7 +432,8 @@ def figure_draft(reading: Reading) -> str:
     answers a level. Where the best sentence about the item has its figure stripped (「产值万元」,
     lost in conversion), say the source gives no value. A question in other words than the
     report's (「没人照看的孩子发了多少钱」 for 困境儿童) has no clause about its nouns; there the
-    sentence closest in meaning answers if it states a figure of the asked measure (元, or any level).
+    sentence closest in meaning answers if it stands out from the others and states a figure of the
+    asked measure (元, or any level).
     A question asking one year's figure takes only sentences that speak of that year."""
     pool = [c for c in reading.pool if reading.of_year(c)]
     missing = f"{years_label([reading.year])}的该项数字" if reading.year else "该项的具体数字"
@@ -449,9 +451,20 @@ def figure_draft(reading: Reading) -> str:
         if stating:
             return cited(stating[0].text, stating[0].n)
     closest = max(pool[:SEMANTIC_CANDIDATES], key=lambda c: c.meaning)
-    if not about_item(closest.text, reading.nouns, reading.weights) and has_figure(closest.text, reading.measure):
+    if stands_out(closest, pool[:SEMANTIC_CANDIDATES]) and not about_item(closest.text, reading.nouns, reading.weights) and has_figure(closest.text, reading.measure):
         return cited(closest.text, closest.n)
     return refuse(missing)
+
+
+def stands_out(closest: Candidate, among: list[Candidate]) -> bool:
+    """Is the sentence closest in meaning further ahead of the others than the best of as many
+    random draws would be (the expected maximum of n normal scores, by Blom's formula)? A
+    paraphrase of the question stands out; when nothing answers, the closest is one of a crowd."""
+    scores = [c.meaning for c in among]
+    if len(scores) < 3 or not (spread := pstdev(scores)):
+        return False
+    n = len(scores)
+    return (closest.meaning - fmean(scores)) / spread > NormalDist().inv_cdf((n - 0.375) / (n + 0.25))
 
 
 def stated_further(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[Candidate, Passage] | None:

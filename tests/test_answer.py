@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, support_text, verify
 from reportqa.cli import main
-from reportqa.extractive import Candidate, _states_figure, about_item, dated_statements, distinctive, item_nouns, mmr, sections_after, statements, sub_headings, term_weights
+from reportqa.extractive import Candidate, _states_figure, about_item, dated_statements, distinctive, item_nouns, mmr, sections_after, stands_out, statements, sub_headings, term_weights
 from reportqa.figures import asked_measure, has_figure
 from reportqa.ingest import Chunk
 from reportqa.lexicon import Tokenizer
@@ -386,3 +386,12 @@ def test_a_figure_of_a_common_item_is_read_further_down_the_named_report(tmp_pat
     answer = Answerer(searcher).ask("样本镇有多少党员")
     assert "全镇共有党员1268名" in answer.text and "1268" in answer.citations[0].passage.chunk.text
     assert Answerer(searcher).ask("样本镇党员发展率是多少").refused, "far down, every noun of the item must be there"
+
+
+def test_the_closest_sentence_answers_only_when_it_stands_out_from_the_rest():
+    """A paraphrase (困境儿童 for 没人照看的孩子) is well ahead of the other sentences in meaning; when the
+    asked figure is nowhere, the closest is one of a crowd (外贸 asked, 主要目标 the nearest)."""
+    ahead = [Candidate(str(i), 1, meaning=m) for i, m in enumerate([0.933, 0.880, 0.878, 0.874, 0.871, 0.869, 0.866, 0.862])]
+    crowd = [Candidate(str(i), 1, meaning=m) for i, m in enumerate([0.888, 0.887, 0.886, 0.885, 0.880, 0.879, 0.878, 0.877])]
+    assert stands_out(ahead[0], ahead)
+    assert not stands_out(crowd[0], crowd)
