@@ -54,6 +54,7 @@ def test_chinese_numbers_and_what_is_not_a_figure():
     assert not has_figure("关键是要构建“1439”工作体系") and has_figure("实现“5”个提升，投资3亿元")  # a quoted name
     assert stripped_figure("高新技术产业产值万元，同比增长%") and not stripped_figure("产值12万元")
     assert not stripped_figure("完成工业投资6700余万元") and stripped_figure("完成工业投资余万元"), "余 and 多 stand between a figure and its unit"
+    assert not stripped_figure("完成亿元以上备案内资项目13个") and not stripped_figure("新增亿元企业3家"), "a unit before a noun classes it"
 
 
 @pytest.mark.parametrize("question, answers, does_not_answer", [
