@@ -18,6 +18,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
+from reportqa.conversation import compound_follow_up
 from reportqa.evidence import Evidence, gather
 from reportqa.extractive import NOT_FOUND, NUMBER, SENTENCES, extractive_draft, refuse
 from reportqa.figures import DATES, has_figure
@@ -30,6 +31,7 @@ from reportqa.retrieve import HybridSearcher, Passage, bigrams
 from reportqa.store import years_of
 
 CITE = re.compile(r"\s*\[(\d+)\]")
+ASKS = re.compile(r"多少|几|什么|啥|哪|谁|怎|如何|吗|是否|有没有")  # an interrogative: a part of a question that asks
 
 FALLBACK_NOTE = "大模型暂时不可用，已改用摘录式回答"
 LLM_PASSAGES = 8  # what fits a small model's context with room to answer
@@ -270,6 +272,38 @@ def write(searcher: HybridSearcher, llm: Runnable | None, evidence: Evidence) ->
     yield _finish(searcher, evidence, draft, evidence.passages, LLM_PASSAGES, "llm")
 
 
+def compound_parts(searcher: HybridSearcher, question: str, filters: dict | None) -> list[str]:
+    """「去年新增了几家，今年目标是几家」 asks two things: each part that asks (holds an interrogative)
+    after a comma or question mark, read as a follow-up of the first (its place, report and subject
+    carried over). Empty for a question that asks one thing."""
+    parts: list[str] = []
+    for piece in re.split(r"(?<=[，,；;？?])", question):
+        if parts and ASKS.search(parts[-1]) and ASKS.search(piece):
+            parts.append(piece)  # a new question begins
+        elif parts:
+            parts[-1] += piece  # a piece that asks nothing, or follows one that asked nothing yet, goes on with it
+        else:
+            parts.append(piece)
+    parts = [p.rstrip("，,；;？? ") for p in parts if p.strip("，,；;？? ")]
+    if len(parts) < 2:
+        return []
+    first = searcher.understand(parts[0], filters)
+    return [parts[0]] + [compound_follow_up(first, searcher.understand(p, filters)) for p in parts[1:]]
+
+
+def joined(answers: list[Answer], question: str) -> Answer:
+    """The parts' answers one after another, their citations numbered on."""
+    texts, citations, offset = [], [], 0
+    for answer in answers:
+        texts.append(CITE.sub(lambda m: f"[{int(m.group(1)) + offset}]", answer.text))
+        citations += [Citation(c.n + offset, c.passage) for c in answer.citations]
+        offset += len(answer.citations)
+    passages = list({p.chunk.id: p for a in answers for p in a.passages}.values())
+    refused = all(a.refused for a in answers)
+    return Answer(question, "\n".join(texts), citations, refused, passages, related=passages[:3] if refused else [],
+                  notes=[n for a in answers for n in a.notes], dropped=[d for a in answers for d in a.dropped], understanding=answers[0].understanding)
+
+
 class Answerer:
     """Loads the writer once; falls back to the extractive answer, saying why, on any LLM fault."""
 
@@ -298,6 +332,10 @@ class Answerer:
         except LLMUnavailable as unavailable:
             notes.append(f"{FALLBACK_NOTE}：{unavailable}")
             answer = write_extractive(self.searcher, evidence)
+        if answer.refused and answer.backend == "extractive" and (parts := compound_parts(self.searcher, question, filters)):
+            # 「去年新增了几家，今年目标是几家」 refused as one question may be answered a part at a time
+            split = joined([write_extractive(self.searcher, gather(self.searcher, part, filters, k)) for part in parts], question)
+            answer = answer if split.refused else split
         unsupported_sentences = [d for d in answer.dropped if NOT_FOUND not in d]  # a refusal's own wording is no claim
         if unsupported_sentences:
             notes.append(f"核查删除了 {len(unsupported_sentences)} 句在所引资料中找不到依据的内容")

@@ -60,22 +60,35 @@ def _asking(u: Understanding) -> str:
 
 def combine(previous: Understanding, current: Understanding) -> str:
     """The standalone question: the previous one's place, year, kind and item, replaced where the new one names them."""
-    places = current.place_names or previous.place_names
-    reports = current.reports_label or ([] if current.place_names else previous.reports_label)
-    years = current.years or previous.years
-    doc_types = current.doc_types or previous.doc_types
+    scope = _carried_scope(previous, current)
     if current.item and PRONOUN.search(current.question):
         item = previous.item + current.item  # 「它的目标」: the target of the previous item
     else:
         item = current.item or previous.item
     asking = _asking(current) or _asking(previous)
     kind = current.kind if _asking(current) else previous.kind
-    scope = "、".join(places + reports) + years_label(years) + "".join(doc_types)
     if kind == "which" and current.place_names:  # 「哪个镇提到X」 then 「凤桥镇呢」: does 凤桥镇 mention X
         return f"{scope}是否提到{item}？"
     if kind == "which":
         return f"{scope}{asking}{item}？"
     return f"{scope}{item}{asking}？"
+
+
+def compound_follow_up(first: Understanding, then: Understanding) -> str:
+    """The second part of a compound question as a question of its own: it speaks of the first
+    part's subject (「…科技型中小企业去年新增了几家，今年目标是几家」: the target of those enterprises)
+    unless it names a place or report of its own."""
+    if then.place_names or then.reports_label:
+        return then.question
+    return f"{_carried_scope(first, then)}{first.item}{then.item}{_asking(then)}？"
+
+
+def _carried_scope(previous: Understanding, current: Understanding) -> str:
+    """「凤桥镇2023年」: the places, reports, years and document kinds the new question names, else the previous one's."""
+    places = current.place_names or previous.place_names
+    reports = current.reports_label or ([] if current.place_names else previous.reports_label)
+    years = current.years or previous.years
+    return "、".join(places + reports) + years_label(years) + "".join(current.doc_types or previous.doc_types)
 
 
 def resolve(

@@ -395,3 +395,10 @@ def test_the_closest_sentence_answers_only_when_it_stands_out_from_the_rest():
     crowd = [Candidate(str(i), 1, meaning=m) for i, m in enumerate([0.888, 0.887, 0.886, 0.885, 0.880, 0.879, 0.878, 0.877])]
     assert stands_out(ahead[0], ahead)
     assert not stands_out(crowd[0], crowd)
+
+
+def test_a_compound_question_refused_whole_is_answered_a_part_at_a_time(searcher):
+    answer = Answerer(searcher).ask("凤桥的省级科技型中小企业去年新增了几家，今年目标是几家")
+    assert not answer.refused and "省级科技型中小企业24家" in answer.text and answer.citations
+    one = Answerer(searcher).ask("凤桥镇2022年调解了几起矛盾纠纷，一共涉及多少钱")
+    assert one.text.count("（按") == 1, "answered whole, so not split"
