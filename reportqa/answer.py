@@ -292,15 +292,14 @@ def compound_parts(searcher: HybridSearcher, question: str, filters: dict | None
 
 
 def joined(answers: list[Answer], question: str) -> Answer:
-    """The parts' answers one after another, their citations numbered on."""
+    """The parts' answers one after another, their citations numbered on (some part is answered)."""
     texts, citations, offset = [], [], 0
     for answer in answers:
         texts.append(CITE.sub(lambda m: f"[{int(m.group(1)) + offset}]", answer.text))
         citations += [Citation(c.n + offset, c.passage) for c in answer.citations]
         offset += len(answer.citations)
     passages = list({p.chunk.id: p for a in answers for p in a.passages}.values())
-    refused = all(a.refused for a in answers)
-    return Answer(question, "\n".join(texts), citations, refused, passages, related=passages[:3] if refused else [],
+    return Answer(question, "\n".join(texts), citations, False, passages,
                   notes=[n for a in answers for n in a.notes], dropped=[d for a in answers for d in a.dropped], understanding=answers[0].understanding)
 
 
@@ -334,8 +333,9 @@ class Answerer:
             answer = write_extractive(self.searcher, evidence)
         if answer.refused and answer.backend == "extractive" and (parts := compound_parts(self.searcher, question, filters)):
             # 「去年新增了几家，今年目标是几家」 refused as one question may be answered a part at a time
-            split = joined([write_extractive(self.searcher, gather(self.searcher, part, filters, k)) for part in parts], question)
-            answer = answer if split.refused else split
+            answers = [write_extractive(self.searcher, gather(self.searcher, part, filters, k)) for part in parts]
+            if not all(a.refused for a in answers):
+                answer = joined(answers, question)
         unsupported_sentences = [d for d in answer.dropped if NOT_FOUND not in d]  # a refusal's own wording is no claim
         if unsupported_sentences:
             notes.append(f"核查删除了 {len(unsupported_sentences)} 句在所引资料中找不到依据的内容")

@@ -373,7 +373,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     tagged = tokenizer.tagged(rest)
     u.unknown_places = [p for p in _unknown_places(tagged, known_word, tokenizer) if not u.places or _beside_known(p, rest)]
     u.wants_figure = bool(FIGURE.search(question))
-    u.measure = asked_measure(ORDINAL.sub(lambda m: "＿" * len(m.group(0)), question))  # 十一 of 十一大 is no figure the question states
+    u.measure = asked_measure(_blank(ORDINAL, question)[0])  # 十一 of 十一大 is no figure the question states
     u.wants_list = bool(LIST.search(question))
     u.count = stated_count(rest)
     u.yes_no = bool(YES_NO.search(question))
