@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, Report, ordinals
 from reportqa.figures import ASKS_DATE, ASKS_WHEN, COUNTING_JI, MEASURE_WORDS, Measure, amounts, asked_measure, unit_of
@@ -160,7 +161,22 @@ def _unknown_places(tagged: list[tuple[str, str]], known_word: Callable[[str], b
         named = suffix and flag not in SCAFFOLD_FLAGS | {"m", "v", "a", "vn"} and not tokenizer.in_dictionary(word)
         if (flag == "ns" or named) and not known_word(word):
             found.append(word + suffix)
+        elif (head := _name_tail(tagged, i, tokenizer)) and not known_word(head + word):
+            found.append(head + word)
     return found
+
+
+def _name_tail(tagged: list[tuple[str, str]], i: int, tokenizer: Tokenizer) -> str | None:
+    """Is the word the end of a place name whose first character jieba gave to the word before
+    (于 + 潜镇 of 「於潜镇」): one character and a place suffix, a pair no dictionary holds, the
+    character no adjective (老镇, 新区 are no names)? The head it lost, "" if none; None if no tail."""
+    word = tagged[i][0]
+    if len(word) != 2 or not PLACE_SUFFIX_WORD.match(word[1]) or tokenizer.in_dictionary(word):
+        return None
+    if tokenizer.tagged(word[0])[0][1] in SCAFFOLD_FLAGS | {"a", "m"}:
+        return None
+    before = tagged[i - 1][0] if i else ""
+    return before if len(before) == 1 and "＿" not in before else ""
 
 
 def _beside_known(name: str, rest: str) -> bool:
@@ -279,11 +295,17 @@ def _neighbours(u: Understanding, rest: str, catalog: Catalog, scope: list[Repor
     return rest[: shift.start()] + "＿" * len(shift.group(0)) + rest[shift.end() :]
 
 
-def asks_which(question: str) -> bool:
-    """An interrogative over places or documents plus a term; 「哪一年实现」 asks for a year, not
-    for the reports of which years, unless it speaks of mentioning or of reports. 「几个镇」 asks
+def which_phrase(text: str, tokenizer: Tokenizer) -> re.Match | None:
+    """The interrogative over places or documents, its noun a whole word: 「哪个省级城镇称号」 asks
+    for a 称号 and 「什么市场」 for a market, not for a 省 or a 市."""
+    ends = set(accumulate(len(word) for word in tokenizer.words(text)))
+    return next((m for m in WHICH.finditer(text) if m.end() in ends), None)
+
+
+def asks_which(question: str, which: re.Match | None) -> bool:
+    """An interrogative over places or documents (which) plus a term; 「哪一年实现」 asks for a year,
+    not for the reports of which years, unless it speaks of mentioning or of reports. 「几个镇」 asks
     which towns, counted, where it speaks of mentioning."""
-    which = WHICH.search(question)
     if which and which.group(1) in ("年", "年份"):
         return bool(MENTION.search(question) or re.search("报告|材料|文件", question))
     if which and which.group(0).startswith("几"):  # 「有几份报告提到…」 counts documents; 「全区有几个镇」 counts towns
@@ -291,11 +313,13 @@ def asks_which(question: str) -> bool:
     return bool(which) or bool(MENTION.search(question) and YES_NO.search(question))
 
 
-def _kind(question: str, u: Understanding, over_towns: bool, one_report: bool) -> str:
+def _kind(question: str, u: Understanding, which: re.Match | None, over_towns: bool, one_report: bool) -> str:
     sides = max(len(u.place_names), len(u.reports), len(u.years) if len(u.years) <= 3 else 0)
     # 「九大报告说……是哪份文件」「2012年的党代会报告提出到哪年…」: with one report named, which
-    # documents or years mention it is already answered; the question asks something in it.
-    if asks_which(question) and (over_towns or not one_report):
+    # documents or years mention it is already answered; the question asks something in it. So
+    # does 「三大报告说哪个地方的同志工作做得好」, a report named by its title; a year may leave one
+    # report by chance (「2021年哪个镇提到…」), and that report's town is the answer.
+    if asks_which(question, which) and (not one_report or over_towns and not u.reports):
         return "which"
     if sides >= 2 and COMPARE.search(question):
         return "compare"
@@ -366,7 +390,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     for kind in u.doc_types + u.unknown_doc_types:
         for words in _kind_words(kind):
             rest = rest.replace(words, "＿" * len(words))
-    which_span = WHICH.search(rest)
+    which_span = which_phrase(rest, tokenizer)
     if which_span:
         rest = rest[: which_span.start()] + "＿" * len(which_span.group(0)) + rest[which_span.end() :]
     rest, _ = _blank(A_NOT_A, rest)
@@ -378,7 +402,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.count = stated_count(rest)
     u.yes_no = bool(YES_NO.search(question))
     over_towns = bool(which_span and re.fullmatch(r"乡镇|镇街|街镇|镇|乡|街道|地方|地区|家", which_span.group(1)))
-    u.kind = _kind(question, u, over_towns, one_report=bool(u.reports or u.report_years) and len(named) == 1)
+    u.kind = _kind(question, u, which_span, over_towns, one_report=bool(u.reports or u.report_years) and len(named) == 1)
     u.which_towns = over_towns and u.kind == "which"
     u.wants_person = bool(PERSON.search(question)) and u.kind in ("fact", "list")
     u.item = _item(tagged, u.kind)

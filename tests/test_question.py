@@ -239,6 +239,8 @@ def test_a_place_outside_the_corpus_is_unknown():
     assert "乌镇" in ask("乌镇2022年的财政总收入是多少").unknown_places
     assert "乌镇" in ask("凤桥镇和乌镇谁的产值高").unknown_places and "乌镇" in ask("乌镇比凤桥镇产值高吗").unknown_places
     assert ask("凤桥以后对临街小店有啥整治打算").unknown_places == [], "beside a place of the corpus, 临街 is a topic"
+    assert ask("於潜镇2021年农民人均收入是多少").unknown_places == ["于潜镇"], "jieba gives 于 to the word before: 于/潜镇"
+    assert ask("老镇改造了没有").unknown_places == [], "an adjective and 镇 are no name"
 
 
 @pytest.mark.parametrize("question, over_towns", [
@@ -252,7 +254,7 @@ def test_which_questions_in_any_wording(question, over_towns):
 
 
 @pytest.mark.parametrize("question", ["十五大报告说中美两国是哪一年建交的", "十五大报告说的伟大纲领是哪份文件",
-                                      "2002年的党代会报告提出到哪年翻两番"])
+                                      "2002年的党代会报告提出到哪年翻两番", "十五大报告说哪个地方的改革走在前面"])
 def test_with_one_report_named_a_which_question_asks_inside_it(question):
     assert ask(question).kind != "which"
 
@@ -279,6 +281,7 @@ def test_kinds_of_question():
     assert ask("凤桥镇2022年的财政收入比上年涨了多少").kind != "compare"  # one place and one year: nothing to compare
     assert not ask("哪几个村的文化礼堂获评五星级").wants_figure and ask("哪几家企业获评省级荣誉").kind != "which"
     assert ask("全区有几个镇").kind == "figure", "a count of towns, not of the towns that mention something"
+    assert ask("凤桥镇入选了哪个省级城镇称号").kind != "which" and ask("余新镇在什么市场上有优势").kind != "which", "省级, 市场 are words"
     assert ask("凤桥镇党委书记叫什么名字").wants_person and not ask("凤桥镇成立的村级服务站叫什么").wants_person
     assert not ask("要把握的那几个“必须坚持”是什么").wants_figure and ask("要把握的那几个“必须坚持”是什么").kind == "list"
     assert ask("十五大报告提出的十四条基本方略包括哪些").count == 14 and ask("凤桥镇2022年规上工业产值是多少").count == 0
