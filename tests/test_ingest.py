@@ -94,6 +94,14 @@ def test_wiki_line_breaks_inside_sentences_are_joined_and_make_no_headings():
     assert titles == ["形势和任务"]
 
 
+def test_wikisource_notes_are_dropped_and_their_marks_read_as_no_citation():
+    """「邓同志[4]在唐山…」: the mark, split over lines by the markup, would read as citation [4]."""
+    page = "我想提出批评意见。\n\n鄧同志\n[\n4\n]\n在唐山和科烏\n[\n5\n]\n礦工罷工時犯了嚴重錯誤。\n\n\n↑\n \n為代表大會之誤，下同。\n\n↑\n \n原文無貨幣單位。\n"
+    text = clean_text(page).text
+    assert "邓同志在唐山和科乌矿工罢工时犯了严重错误。" in text
+    assert "[" not in text and "代表大会之误" not in text and "货币单位" not in text
+
+
 def test_circled_numbers_are_the_finest_headings():
     """「①工会学校」 under 「3．成立工人学校」 is a sub-heading, not a part title above 一、."""
     text = "三、今后意见\n2．成立工会\n这个问题更是困难，工会已增加到一百多个。\n3．成立工人学校\n①工会学校\n成立这类学校的计划是：各派两名代表。\n" \

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from reportqa.ingest.sections import Section
 
-CHUNKER_VERSION = "sections-v6"  # v6: 「――」 (horizontal bars) read as the dash 「——」 that leads a point; v5: years typed 二0一一年, 二００一年, ２０２２年 read and indexed as years; v4: ① and ⑴ number headings (they were read as part titles, above 一、); v3: every break inside a sentence joined where paragraphs end in a blank line; years in Chinese numerals (二〇三五年) indexed as Arabic
+CHUNKER_VERSION = "sections-v7"  # v7: Wikisource's note marks (「[4]」) and notes (「↑ …」) dropped; v6: 「――」 (horizontal bars) read as the dash 「——」 that leads a point; v5: years typed 二0一一年, 二００一年, ２０２２年 read and indexed as years; v4: ① and ⑴ number headings (they were read as part titles, above 一、); v3: every break inside a sentence joined where paragraphs end in a blank line; years in Chinese numerals (二〇三五年) indexed as Arabic
 SENTENCE = re.compile(r"[^。！？；\n]*(?:[。！？；]+[”’」）]?|\n|$)")
 PATH_SEPARATOR = " › "
 

@@ -28,6 +28,11 @@ FOOTER_MARKERS = re.compile(
 # A licence notice ends the report: everything after it is the site's (Wikisource's 「本作品来自…」).
 LICENCE = re.compile(r"^((本|這部|这部)作品(來自|来自|在|屬於|属于|采用|採用)|Public domain$)")
 SOURCE_LINE = re.compile(r"^来源[:：]\s*(\S.*)$")
+# Wikisource's notes: a reference mark in the text (「邓同志[4]」, often split over lines by the
+# markup) and, after the body, the notes themselves, each led by its back-link 「↑」. They are the
+# editors', not the report's, and a mark would read as a citation of the answer.
+NOTE_MARK = re.compile(r"\n?\[\s*\d{1,3}\s*\]\n?")
+NOTES = re.compile(r"^↑")
 FOOTER_TAIL_MAX_CHARS = 30  # after a footer marker, short lines are page furniture
 
 # 索引号 | 002508879/2022-81382 | 公开方式 | 主动公开 |
@@ -96,7 +101,7 @@ def _strip_page_furniture(tracked: TrackedText, fields: dict[str, str]) -> None:
     for start, end, line in _line_spans(tracked.text):
         body = line.strip().replace("\u3000", "").replace("\xa0", "")
         source = SOURCE_LINE.match(body)
-        if LICENCE.match(body):
+        if LICENCE.match(body) or NOTES.match(body):
             drop.append((start, len(tracked.text)))
             break
         if TABLE_ROW.match(body) and any(key in body for key in TABLE_KEYS):
@@ -224,6 +229,7 @@ def clean_text(original: str) -> CleanedText:
     tracked.map_chars(lambda i, c: "\n" if c == "\r" else c)
     fields: dict[str, str] = {}
     _strip_page_furniture(tracked, fields)
+    tracked.delete_matches(NOTE_MARK)
     tracked.delete_matches(PINYIN_ANNOTATION)
     traditional = is_traditional(tracked.text)
     if traditional:
