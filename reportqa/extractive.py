@@ -257,6 +257,12 @@ def item_spans(clauses: list[str], core: dict[str, float], weights: dict[str, fl
     return spans
 
 
+def naming_titles(searcher: HybridSearcher, u: Understanding) -> str:
+    """The titles of the reports the question names: their words (陈独秀 of 「陈独秀在三大报告里…」)
+    say which report, not which of its sentences."""
+    return "".join(searcher.index.catalog.reports[source].title for source in u.reports)
+
+
 def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, float]) -> dict[str, float]:
     """The item's nouns, in their smallest indexed parts (工业产值 → 工业, 产值: the report may say
     工业总产值), by idf: what the sentence answering it must be about. The question's verbs and
@@ -264,8 +270,7 @@ def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, fl
     (老家 for 返乡, 涨): no clause can hold it, so it cannot mark the clause about the item. Nor can
     the title words by which the question names its report (广州 in 「一大广州共产党报告说…」), nor the
     measure it asks in (人 in 「脱贫了多少人」)."""
-    tokenizer, idf, reports = searcher.index.tokenizer, searcher.index.idf, searcher.index.catalog.reports
-    titles = "".join(reports[source].title for source in u.reports)
+    tokenizer, idf, titles = searcher.index.tokenizer, searcher.index.idf, naming_titles(searcher, u)
     parts = {}
     for noun in tokenizer.nouns(u.item or u.query):
         tokens = tokenizer.tokens(noun)
@@ -412,6 +417,7 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
 def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     u, passages = evidence.understanding, evidence.passages
     weights = term_weights(searcher, u.item or u.query)
+    weights = {t: w for t, w in weights.items() if t not in naming_titles(searcher, u)} or weights
     top = passages[:TOP_PASSAGES]
     nouns = item_nouns(searcher, u, weights)
     measure = replace(u.measure, counted=frozenset(nouns))

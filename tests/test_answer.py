@@ -388,6 +388,27 @@ def test_a_figure_of_a_common_item_is_read_further_down_the_named_report(tmp_pat
     assert Answerer(searcher).ask("样本镇党员发展率是多少").refused, "far down, every noun of the item must be there"
 
 
+def test_the_words_naming_a_report_choose_none_of_its_sentences(tmp_path):
+    """「陈独秀在三大报告里…」 names the report by its speaker and number: his name, in the title,
+    says which report; the sentences that also name him answer nothing about the comrades' work."""
+    from reportqa.config import Settings
+    from reportqa.retrieve import open_searcher
+    from reportqa.store import build_index
+
+    title = "陈独秀在中国共产党第三次全国代表大会上的报告"
+    lines = [title, "现在我代表中央委员会作报告。", "就地区来说，上海的同志为党做的工作太少。北京的同志由于不了解建党工作，造成了很多困难。",
+             "只有湖南的同志可以说工作得很好。湖北的同志没能及时防止冲突。",
+             "陈独秀由于对时局的看法不清楚，再加上他很容易激动，犯了很多错误。陈独秀后来承认了这些错误。"]
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text("\n".join(lines), encoding="utf-8")
+    (tmp_path / "corpus" / "metadata.csv").write_text(
+        f"file,title,town,county,city,province,doc_type,year,date,speaker\na.txt,{title},,,,,党代会报告,1923,,\n", encoding="utf-8")
+    settings = Settings(home=tmp_path)
+    build_index(settings, show_progress=False)
+    answer = Answerer(open_searcher(settings, show_progress=False)).ask("陈独秀在三大报告里说哪个地方的同志工作做得好")
+    assert "只有湖南的同志可以说工作得很好" in answer.text and "犯了很多错误" not in answer.text
+
+
 def test_the_closest_sentence_answers_only_when_it_stands_out_from_the_rest():
     """A paraphrase (困境儿童 for 没人照看的孩子) is well ahead of the other sentences in meaning; when the
     asked figure is nowhere, the closest is one of a crowd (外贸 asked, 主要目标 the nearest)."""
