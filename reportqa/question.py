@@ -72,6 +72,7 @@ class Understanding:
     count: int = 0  # how many points the question says there are (十四条基本方略, 八项任务)
     conflicts: list[str] = field(default_factory=list)  # the question against the filters the user set
     respelled: list[tuple[str, str]] = field(default_factory=list)  # typos read as the corpus's words: (天木山镇, 天目山镇)
+    side_years: dict[str, list[int]] = field(default_factory=dict)  # 「凤桥去年和天目山2021年」: each place's own years
     query: str = ""  # the question with relative years written out, for retrieval
 
     @property
@@ -101,7 +102,10 @@ class Understanding:
         else the years named. A year side is not a filter on the reports' year: a 2023 report's
         review speaks of 2022, so its side holds the passages that speak of the year."""
         if len(self.place_names) >= 2:
-            return [(value, {name: [value]}, set()) for name, values in self.places.items() for value in values]
+            return [
+                (" · ".join(filter(None, [value, years_label(self.side_years.get(value, []))])), {name: [value]}, set(self.side_years.get(value, [])))
+                for name, values in self.places.items() for value in values
+            ]
         if len(self.reports) >= 2:
             return [(label, {"source": [source]}, set()) for source, label in zip(self.reports, self.reports_label)]
         return [(f"{year}年", {}, {year}) for year in self.years]
@@ -177,6 +181,30 @@ def _name_tail(tagged: list[tuple[str, str]], i: int, tokenizer: Tokenizer) -> s
         return None
     before = tagged[i - 1][0] if i else ""
     return before if len(before) == 1 and "＿" not in before else ""
+
+
+def _side_years(question: str, dated: str, u: Understanding, catalog: Catalog) -> dict[str, list[int]]:
+    """「凤桥去年和天目山2021年新增…各有几家」: each place of a comparison with the years written beside
+    it (after it, else before it: 「2021年的天目山和去年的凤桥」), a relative year read from that
+    place's newest report. Empty unless every place has its own and they differ."""
+    spans: dict[str, tuple[int, int, str]] = {}
+    for alias in sorted(catalog.places, key=len, reverse=True):
+        at = question.find(alias)
+        for field_name, value in catalog.places[alias] if at >= 0 else ():
+            if value in u.places.get(field_name, []):
+                spans.setdefault(value, (at, at + len(alias), field_name))
+    if len(spans) < 2 or len(spans) != len(u.place_names):
+        return {}
+    order = sorted(spans.items(), key=lambda item: item[1][0])
+    bounds = [span[:2] for _, span in order]
+    for after in (True, False):
+        found = {}
+        for i, (value, (start, end, field_name)) in enumerate(order):
+            segment = dated[end : bounds[i + 1][0] if i + 1 < len(order) else len(dated)] if after else dated[bounds[i - 1][1] if i else 0 : start]
+            found[value] = sorted(years_in(segment, catalog.newest_year(catalog.in_scope({field_name: [value]}))))
+        if all(found.values()) and len({tuple(years) for years in found.values()}) > 1:
+            return found
+    return {}
 
 
 def _beside_known(name: str, rest: str) -> bool:
@@ -368,6 +396,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     rest, _ = _blank(BASELINE, rest)
     dated = rest
     u.years = sorted(years_in(rest, reference))
+    u.side_years = _side_years(question, rest, u, catalog)
     rest = _neighbours(u, rest, catalog, scope)
     u.reports_label = [catalog.reports[s].label() for s in u.reports]
     for pattern in (RANGE, ABSOLUTE, RELATIVE_WORDS, SPAN_WORDS, PLAN, ORDINAL):

@@ -230,6 +230,14 @@ def test_places_years_and_relative_years_from_the_catalog():
     assert written.years == [2023] and written.query == "凤桥镇二〇二三年想新增几家企业"
 
 
+def test_each_place_of_a_comparison_keeps_the_year_written_beside_it():
+    """「凤桥去年」 is 2022 by 凤桥镇's newest report; a year written for one place is not the other's."""
+    assert ask("凤桥去年和余新镇2021年的产值各是多少").side_years == {"凤桥镇": [2022], "余新镇": [2021]}
+    assert ask("2021年的余新镇和去年的凤桥谁的产值高").side_years == {"余新镇": [2021], "凤桥镇": [2022]}
+    u = ask("凤桥镇2022年和余新镇的产值谁高")
+    assert u.side_years == {} and [years for _, _, years in u.sides()] == [set(), set()], "one year: the question's, not a side's"
+
+
 @pytest.mark.parametrize("question", ["返乡创业有什么政策", "镇中心医院建得怎么样", "乡镇干部怎么考核", "招投标给公家省下了多少钱"])
 def test_words_with_place_characters_are_not_unknown_places(question):
     assert ask(question).unknown_places == []
