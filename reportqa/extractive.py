@@ -563,7 +563,22 @@ def section_points(searcher: HybridSearcher, top: list[Passage], nouns: dict[str
     points = sub_headings(inside, section)
     if len(points) < 2:
         points = {point: chunk for chunk in inside for point, _ in enumerated(chunk)}
+    if len(points) < 2 and all(noun in section[-1].lower() for noun in nouns):
+        points = run_in_headings(inside)
     return list(points.items())
+
+
+def run_in_headings(chunks: list[Chunk]) -> dict[str, Chunk]:
+    """A section named for the whole item but without sub-headings may open each paragraph with
+    one (「打造“美丽生态”长效版。持续开展…」): a sentence of one clause, with more after it. Each is a
+    point, with the sentence that begins to carry it out."""
+    points: dict[str, Chunk] = {}
+    for chunk in chunks:
+        for line in chunk.text.split("\n"):
+            sentences = statements(line)
+            if len(sentences) >= 2 and not CLAUSE.search(sentences[0].replace("、", "")):
+                points.setdefault(f"{sentences[0]}{sentences[1]}", chunk)
+    return points
 
 
 def sub_headings(chunks: Iterable[Chunk], section: tuple[str, ...]) -> dict[str, Chunk]:

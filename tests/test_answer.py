@@ -120,6 +120,24 @@ def test_a_sentence_announcing_what_follows_is_answered_by_the_sub_sections_afte
     assert sections_after(index, chunks[0], "前进道路上") == [], "only a sentence that closes its passage announces"
 
 
+def test_a_section_named_for_the_item_lists_the_run_in_headings_of_its_paragraphs():
+    """「美丽指数准备咋提升」: the section 「…提升“美丽指数”」 has no sub-headings; each paragraph opens
+    with one clause (「打造“美丽生态”长效版。」), and that with the sentence after it is a point.
+    A section naming only part of the item lists nothing."""
+    from reportqa.extractive import section_points
+    from reportqa.retrieve import Passage
+
+    path = ("报告", "2022年重点工作安排", "二、坚持绿色发展，进一步提升“美丽指数”")
+    chunks = [Chunk("0", "r.txt", path, "打造“美丽生态”长效版。持续开展“新增违建严控”专项行动，严格审批。开展清淤疏浚行动。\n打造“美丽乡村”升级版。开展4村美丽乡村创建。", 0, 0, 0, 0),
+              Chunk("1", "r.txt", path, "打造“美丽城镇”强化版。打通断头路，建设15分钟生活圈。", 0, 0, 0, 0)]
+    searcher = SimpleNamespace(index=SimpleNamespace(chunks=chunks, chunks_by_source={"r.txt": [0, 1]}))
+    top = [Passage(chunks[0], 1.0, 1.0, 0.0)]
+    points = [point for point, _ in section_points(searcher, top, {"美丽": 3.0, "指数": 3.0})]
+    assert points == ["打造“美丽生态”长效版。持续开展“新增违建严控”专项行动，严格审批。", "打造“美丽乡村”升级版。开展4村美丽乡村创建。",
+                      "打造“美丽城镇”强化版。打通断头路，建设15分钟生活圈。"]
+    assert section_points(searcher, top, {"美丽": 3.0, "乡村": 3.0}) == []
+
+
 def test_a_lead_paragraph_too_long_for_a_heading_is_its_own_point():
     path = ("报告", "三、奋斗目标")
     long_lead = "在优化结构和提高效益的基础上，国内生产总值到二0二0年力争比二000年翻两番，综合国力明显增强。基本实现工业化。"
