@@ -536,7 +536,8 @@ def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -
     if len(points) < 2 and ANNOUNCES.search(pool[0].text):
         points = sections_after(searcher.index, passages[pool[0].n - 1].chunk, pool[0].text)
     if len(points) < 2:
-        points = paragraph_points(searcher.index, passages[pool[0].n - 1].chunk, pool[0].text)
+        heading = next((c for c in pool[:SEMANTIC_CANDIDATES] if names_whole(c.text, reading.nouns)), pool[0])
+        points = paragraph_points(searcher.index, passages[heading.n - 1].chunk, heading.text)
     if len(points) >= 2:
         lines = []
         for point, chunk in points[: max(MAX_POINTS, evidence.understanding.count)]:
@@ -608,6 +609,12 @@ def sections_after(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chunk]
     below = takewhile(lambda part: part.section_path[:depth] == chunk.section_path and len(part.section_path) > depth, after)
     points = sub_headings(below, chunk.section_path)
     return list(points.items())[:MAX_POINTS] if len(points) >= 2 else []
+
+
+def names_whole(sentence: str, nouns: dict[str, float]) -> bool:
+    """Is the sentence a heading of the item: one clause that holds all its nouns (「（三）实施乡村振兴
+    战略。」), where a longer sentence only mentions it among other things?"""
+    return bool(nouns) and not CLAUSE.search(sentence.replace("、", "")) and all(noun in sentence.lower() for noun in nouns)
 
 
 def paragraph_points(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chunk]]:

@@ -138,6 +138,15 @@ def test_a_section_named_for_the_item_lists_the_run_in_headings_of_its_paragraph
     assert section_points(searcher, top, {"美丽": 3.0, "乡村": 3.0}) == []
 
 
+def test_a_heading_names_the_item_whole_a_long_sentence_only_mentions_it():
+    from reportqa.extractive import names_whole
+
+    nouns = {"乡村": 3.0, "振兴": 3.0, "战略": 1.0}
+    assert names_whole("（三）实施乡村振兴战略。", nouns)
+    assert not names_whole("坚定实施科教兴国战略、人才强国战略、乡村振兴战略，突出抓重点。", nouns), "one clause only"
+    assert not names_whole("（四）坚持新发展理念。", nouns) and not names_whole("实施乡村振兴战略。", {})
+
+
 def test_a_lead_paragraph_too_long_for_a_heading_is_its_own_point():
     path = ("报告", "三、奋斗目标")
     long_lead = "在优化结构和提高效益的基础上，国内生产总值到二0二0年力争比二000年翻两番，综合国力明显增强。基本实现工业化。"
