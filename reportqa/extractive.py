@@ -416,8 +416,8 @@ def extractive_draft(searcher: HybridSearcher, evidence: Evidence) -> tuple[str,
 
 def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     u, passages = evidence.understanding, evidence.passages
-    weights = term_weights(searcher, u.item or u.query)
-    weights = {t: w for t, w in weights.items() if t not in naming_titles(searcher, u)} or weights
+    weights, titles = term_weights(searcher, u.item or u.query), naming_titles(searcher, u)
+    weights = {t: w for t, w in weights.items() if t not in titles} or weights
     top = passages[:TOP_PASSAGES]
     nouns = item_nouns(searcher, u, weights)
     measure = replace(u.measure, counted=frozenset(nouns))

@@ -396,7 +396,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     rest, _ = _blank(BASELINE, rest)
     dated = rest
     u.years = sorted(years_in(rest, reference))
-    u.side_years = _side_years(question, rest, u, catalog)
+    u.side_years = _side_years(question, dated, u, catalog)
     rest = _neighbours(u, rest, catalog, scope)
     u.reports_label = [catalog.reports[s].label() for s in u.reports]
     for pattern in (RANGE, ABSOLUTE, RELATIVE_WORDS, SPAN_WORDS, PLAN, ORDINAL):
