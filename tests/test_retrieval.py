@@ -88,11 +88,13 @@ def test_which_term_drops_the_common_words_around_what_is_asked():
 
 def test_a_reworded_mention_needs_only_the_terms_rare_words():
     # 职工 is in many passages: 「下岗失业人员」 mentions 职工下岗; one common word alone mentions nothing
-    idf = {"职工": 2.2, "下岗": 5.5, "秸秆": 5.0, "禁烧": 5.2, "工作": 1.0, "相关": 1.5, "失业": 4.0}
+    idf = {"职工": 2.2, "下岗": 5.5, "秸秆": 5.0, "禁烧": 5.2, "工作": 1.0, "相关": 1.5, "失业": 4.0, "学雷锋": 6.0, "雷锋": 5.8, "政府": 1.2, "主义": 1.4, "无政府主义": 6.0}
     index = SimpleNamespace(idf=idf, tokenizer=Tokenizer(), knows=idf.__contains__)
     searcher = SimpleNamespace(index=index, median_idf=statistics.median(idf.values()))
     assert content_words(searcher, "职工下岗") == ["下岗"] and content_words(searcher, "秸秆禁烧") == ["秸秆", "禁烧"]
     assert content_words(searcher, "职工") == []
+    assert content_words(searcher, "学雷锋") == ["雷锋"], "one word of the dictionary is reworded by its rare part (学习雷锋)"
+    assert content_words(searcher, "无政府主义") == ["无政府主义"], "never by common parts (政府, 主义)"
     assert mention_in("职工下岗", ["下岗"], "", "对吸纳下岗失业人员再就业的企业给予政策支持。") == "对吸纳下岗失业人员再就业的企业给予政策支持"
 
 
