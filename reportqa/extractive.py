@@ -273,8 +273,7 @@ def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, fl
     tokenizer, idf, titles = searcher.index.tokenizer, searcher.index.idf, naming_titles(searcher, u)
     parts = {}
     for noun in tokenizer.nouns(u.item or u.query):
-        tokens = tokenizer.tokens(noun)
-        parts.update({t: idf[t] for t in tokens if t in idf and t not in titles and t != u.measure.unit and not any(o != t and o in t for o in tokens)})
+        parts.update({t: idf[t] for t in tokenizer.smallest_parts(noun) if t in idf and t not in titles and t != u.measure.unit})
     return parts or {t: w for t, w in weights.items() if t in idf}
 
 
@@ -577,7 +576,7 @@ def run_in_headings(chunks: list[Chunk]) -> dict[str, Chunk]:
     for chunk in chunks:
         for line in chunk.text.split("\n"):
             sentences = statements(line)
-            if len(sentences) >= 2 and not CLAUSE.search(sentences[0].replace("、", "")):
+            if len(sentences) >= 2 and one_clause(sentences[0]):
                 points.setdefault(f"{sentences[0]}{sentences[1]}", chunk)
     return points
 
@@ -614,7 +613,12 @@ def sections_after(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chunk]
 def names_whole(sentence: str, nouns: dict[str, float]) -> bool:
     """Is the sentence a heading of the item: one clause that holds all its nouns (「（三）实施乡村振兴
     战略。」), where a longer sentence only mentions it among other things?"""
-    return bool(nouns) and not CLAUSE.search(sentence.replace("、", "")) and all(noun in sentence.lower() for noun in nouns)
+    return bool(nouns) and one_clause(sentence) and all(noun in sentence.lower() for noun in nouns)
+
+
+def one_clause(sentence: str) -> bool:
+    """Is the sentence one clause, as a heading is (「抓项目、优环境」 lists within one)?"""
+    return not CLAUSE.search(sentence.replace("、", ""))
 
 
 def paragraph_points(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chunk]]:

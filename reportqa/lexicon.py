@@ -71,6 +71,12 @@ class Tokenizer:
             if t.strip() and t not in STOPWORDS and TOKEN_OK.search(t)
         ]
 
+    def smallest_parts(self, text: str) -> list[str]:
+        """The text's tokens that hold no other (工业产值 → 工业, 产值; 学雷锋 → 学, 雷锋): the words a
+        report may write apart."""
+        tokens = self.tokens(text)
+        return [t for t in tokens if not any(o != t and o in t for o in tokens)]
+
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """Words with jieba's part-of-speech flags (ns place, r pronoun, …); the user dictionary's
         terms come back whole, flagged "x"."""

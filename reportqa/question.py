@@ -132,17 +132,21 @@ def years_label(years: list[int]) -> str:
     return "、".join(f"{y}年" for y in years)
 
 
-def _match_places(question: str, catalog: Catalog) -> tuple[dict[str, list[str]], str]:
-    """Catalog places the question names, longest alias first; returns them and the question with them blanked."""
+def _match_places(question: str, catalog: Catalog) -> tuple[dict[str, list[str]], dict[str, tuple[int, int]], str]:
+    """Catalog places the question names, longest alias first; returns them, where each is first
+    named (value → span), and the question with them blanked."""
     places: dict[str, list[str]] = {}
+    spans: dict[str, tuple[int, int]] = {}
     rest = question
     for alias in sorted(catalog.places, key=len, reverse=True):
         if alias in rest:
+            at = rest.find(alias)
             rest = rest.replace(alias, "＿" * len(alias))
             for field_name, value in catalog.places[alias]:
                 if value not in places.setdefault(field_name, []):
                     places[field_name].append(value)
-    return {f: places[f] for f in PLACE_FIELDS if places.get(f)}, rest
+                spans.setdefault(value, (at, at + len(alias)))
+    return {f: places[f] for f in PLACE_FIELDS if places.get(f)}, spans, rest
 
 
 def _narrowest(places: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -183,24 +187,17 @@ def _name_tail(tagged: list[tuple[str, str]], i: int, tokenizer: Tokenizer) -> s
     return before if len(before) == 1 and "＿" not in before else ""
 
 
-def _side_years(question: str, dated: str, u: Understanding, catalog: Catalog) -> dict[str, list[int]]:
+def _side_years(dated: str, u: Understanding, spans: dict[str, tuple[int, int]], catalog: Catalog) -> dict[str, list[int]]:
     """「凤桥去年和天目山2021年新增…各有几家」: each place of a comparison with the years written beside
     it (after it, else before it: 「2021年的天目山和去年的凤桥」), a relative year read from that
     place's newest report. Empty unless every place has its own and they differ."""
-    spans: dict[str, tuple[int, int, str]] = {}
-    for alias in sorted(catalog.places, key=len, reverse=True):
-        at = question.find(alias)
-        for field_name, value in catalog.places[alias] if at >= 0 else ():
-            if value in u.places.get(field_name, []):
-                spans.setdefault(value, (at, at + len(alias), field_name))
-    if len(spans) < 2 or len(spans) != len(u.place_names):
+    if len(u.place_names) < 2:
         return {}
-    order = sorted(spans.items(), key=lambda item: item[1][0])
-    bounds = [span[:2] for _, span in order]
+    order = sorted(((spans[value], name, value) for name, values in u.places.items() for value in values))
     for after in (True, False):
         found = {}
-        for i, (value, (start, end, field_name)) in enumerate(order):
-            segment = dated[end : bounds[i + 1][0] if i + 1 < len(order) else len(dated)] if after else dated[bounds[i - 1][1] if i else 0 : start]
+        for i, ((start, end), field_name, value) in enumerate(order):
+            segment = dated[end : order[i + 1][0][0] if i + 1 < len(order) else len(dated)] if after else dated[order[i - 1][0][1] if i else 0 : start]
             found[value] = sorted(years_in(segment, catalog.newest_year(catalog.in_scope({field_name: [value]}))))
         if all(found.values()) and len({tuple(years) for years in found.values()}) > 1:
             return found
@@ -383,7 +380,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     """Read a question against the corpus: names become filters, years a preference, the rest the item."""
     question = simplified(question.strip())
     u = Understanding(question)
-    all_places, rest = _match_places(question, catalog)
+    all_places, place_spans, rest = _match_places(question, catalog)
     u.places = _narrowest(all_places)
     u.doc_types, u.unknown_doc_types = _doc_types(question, catalog)
     rest, since = _since_congress(rest, catalog)
@@ -396,7 +393,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     rest, _ = _blank(BASELINE, rest)
     dated = rest
     u.years = sorted(years_in(rest, reference))
-    u.side_years = _side_years(question, dated, u, catalog)
+    u.side_years = _side_years(dated, u, place_spans, catalog)
     rest = _neighbours(u, rest, catalog, scope)
     u.reports_label = [catalog.reports[s].label() for s in u.reports]
     for pattern in (RANGE, ABSOLUTE, RELATIVE_WORDS, SPAN_WORDS, PLAN, ORDINAL):

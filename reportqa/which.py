@@ -144,8 +144,7 @@ def content_words(searcher: HybridSearcher, term: str) -> list[str]:
     common = _common(searcher)
     words = [w for w in searcher.index.tokenizer.words(term) if w not in STOPWORDS and searcher.index.knows(w)]
     if len(words) == 1:  # 学雷锋 is one word of the dictionary: reworded, it is its rare parts (学习雷锋)
-        parts = searcher.index.tokenizer.tokens(words[0])
-        words = [t for t in parts if not any(o != t and o in t for o in parts) and len(t) >= 2 and not common(t)] or words
+        words = [t for t in searcher.index.tokenizer.smallest_parts(words[0]) if len(t) >= 2 and not common(t)] or words
     words = list(dict.fromkeys(words))
     rare = [w for w in words if not common(w) and len(w) >= 2]
     return rare or (words if len(words) >= 2 else [])
