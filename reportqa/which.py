@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reportqa.catalog import Report
+from reportqa.ingest.chunk import SENTENCE
 from reportqa.lexicon import STOPWORDS, nounish
 from reportqa.question import Understanding
 from reportqa.retrieve import HybridSearcher, Passage, without
@@ -24,7 +25,6 @@ from reportqa.retrieve import HybridSearcher, Passage, without
 QUOTED_TERM = re.compile(r"[“「\"'‘『]([^”」\"'’』]{2,16})[”」\"'’』]")
 PER_DOCUMENT = 2
 CLAUSE = re.compile(r"[^，。；！？、：\n“”「」（）()《》]+")
-SENTENCE = re.compile(r"[^。！？；\n]+")
 NEAR_SLACK = 2  # a reworded mention may spread the term's characters over this many more
 NEAR_MIN_LENGTH = 4  # shorter terms reworded match too much by chance
 RESPELL_MIN_LENGTH = 3  # a two-character term with one character free matches anything
@@ -124,10 +124,12 @@ def near_mention(term: str, text: str, head: str = "") -> str:
 
 
 def cooccurring(words: list[str], text: str) -> str:
-    """The first sentence holding every word, in any order (焚烧 + 秸秆 in 「严禁秸秆焚烧」)."""
+    """The first sentence holding every word, in any order (焚烧 + 秸秆 in 「严禁秸秆焚烧」), cut as the
+    chunker cuts (a closing quote after 。 ends the sentence before it, not opens the next), so the
+    answer finds it among the passage's sentences to quote; without its closing punctuation."""
     if not words or not all(w in text for w in words):
         return ""
-    return next((s for s in SENTENCE.findall(text) if all(w in s for w in words)), "")
+    return next((s.strip().rstrip("。！？；”’」）") for s in SENTENCE.findall(text) if all(w in s for w in words)), "")
 
 
 def head_noun(searcher: HybridSearcher, term: str) -> str:

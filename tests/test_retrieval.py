@@ -96,6 +96,7 @@ def test_a_reworded_mention_needs_only_the_terms_rare_words():
     assert content_words(searcher, "学雷锋") == ["雷锋"], "one word of the dictionary is reworded by its rare part (学习雷锋)"
     assert content_words(searcher, "无政府主义") == ["无政府主义"], "never by common parts (政府, 主义)"
     assert mention_in("职工下岗", ["下岗"], "", "对吸纳下岗失业人员再就业的企业给予政策支持。") == "对吸纳下岗失业人员再就业的企业给予政策支持"
+    assert mention_in("学雷锋", ["雷锋"], "", "毛主席说：“要团结。”广泛开展学习雷锋的群众运动。") == "广泛开展学习雷锋的群众运动", "the quote closes the sentence before"
 
 
 def test_which_towns_accepts_reworded_mentions_and_says_so(searcher):
