@@ -56,6 +56,17 @@ def test_publication_table_becomes_metadata(documents):
     assert extracted.extracted and extracted.date == "2022-05-05" and extracted.town == "天目山镇"
 
 
+def test_only_a_town_the_opening_names_is_the_issuer():
+    """A place the body talks about is a topic: 「文化名镇」 in the 陶堰 plan, 「上山下乡」 in a national report."""
+    plan = prepare_document(read_file(CORPUS / SEED["003"]), None).meta
+    assert plan.town == "" and plan.title.startswith("2022年是党的二十大召开之年") and plan.title.endswith("…")
+    opening = "中国共产党第九次全国代表大会，将是一次在我党历史上有深远影响的代表大会。" * 9
+    national = f"在中国共产党第九次全国代表大会上的报告\n同志们！\n{opening}\n" + "知识青年上山下乡，大有作为。" * 3
+    assert prepare_document(read_bytes("cpc09.txt", national.encode()), None).meta.town == ""
+    interview = prepare_document(read_file(CORPUS / SEED["000"]), None).meta
+    assert interview.town == "余新镇"
+
+
 def test_report_sections(documents):
     root = documents["002"].sections
     titles = {section.title for _, section in root.walk()}

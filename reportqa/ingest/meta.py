@@ -229,6 +229,7 @@ CITY = re.compile(r"(?:省|^|[，。、\s年])([^\W\d_]{2}市)" + PLACE_AFTER, r
 DATE = re.compile(r"(20\d{2}|19\d{2})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})")
 YEAR = re.compile(r"(20\d{2})年")
 TOWN_NOT_NAMES = frozenset({"各乡镇", "全镇", "本镇", "乡镇", "城镇", "小城镇", "特色小镇", "街道"})
+HEAD = 300  # the title and opening lines, where a document says who issues it
 
 
 def _most_common(pattern: re.Pattern[str], text: str, exclude: frozenset[str] = frozenset()) -> str:
@@ -236,8 +237,16 @@ def _most_common(pattern: re.Pattern[str], text: str, exclude: frozenset[str] = 
     return found.most_common(1)[0][0] if found else ""
 
 
+def _issuing_town(text: str) -> str:
+    """The town the document names in its title or opening (「在凤桥镇第十八届人民代表大会」「对话余新镇
+    党委书记」), by how often the whole text names it. A place only the body names is a topic (「上山下乡」
+    「还有萍乡」 in a national report), not who issues it."""
+    named = {m.group(1) for m in TOWN.finditer(text[:HEAD])} - TOWN_NOT_NAMES
+    return _most_common(TOWN, text, frozenset(m.group(1) for m in TOWN.finditer(text)) - named)
+
+
 def _doc_type(text: str) -> str:
-    head = text[:300]
+    head = text[:HEAD]
     if "政府工作报告" in head:
         return "政府工作报告"
     if re.search(r"(主持人(提问)?|记者|问)[：:]", text):
@@ -253,14 +262,14 @@ def extract_meta(text: str, page_fields: dict[str, str]) -> DocMeta:
     """Best-effort metadata from cleaned text and the page's 索引号 table."""
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     publisher = page_fields.get("发布单位", "")
-    town = publisher if re.search(r"(镇|乡|街道)$", publisher) else _most_common(TOWN, text, TOWN_NOT_NAMES)
+    town = publisher if re.search(r"(镇|乡|街道)$", publisher) else _issuing_town(text)
     date_source = page_fields.get("发文日期") or page_fields.get("成文日期") or text[:500]
     date_match = DATE.search(date_source)
     date = f"{date_match.group(1)}-{int(date_match.group(2)):02d}-{int(date_match.group(3)):02d}" if date_match else ""
-    year_match = YEAR.search(text[:300])
+    year_match = YEAR.search(text[:HEAD])
     doc_type = _doc_type(text)
     return DocMeta(
-        title=first_line if len(first_line) <= 40 else f"{town}{doc_type}",
+        title=first_line if len(first_line) <= 40 else f"{town}{doc_type}" if town else f"{first_line[:40]}…",
         town=town,
         county=_most_common(COUNTY, text),
         city=_most_common(CITY, text),
