@@ -269,10 +269,12 @@ def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, fl
     adverbs (要涨, 一共) are its own wording, not the report's, and so is a word no report uses
     (老家 for 返乡, 涨): no clause can hold it, so it cannot mark the clause about the item. Nor can
     the title words by which the question names its report (广州 in 「一大广州共产党报告说…」), nor the
-    measure it asks in (人 in 「脱贫了多少人」)."""
+    measure it asks in (人 in 「脱贫了多少人」). The nouns are read both in the item and in the whole
+    question: the item joins words the question kept apart (修林道 of 「修了几公里林道」), the question
+    may tag a noun as a verb (收入 of 「农民的收入每年」)."""
     tokenizer, idf, titles = searcher.index.tokenizer, searcher.index.idf, naming_titles(searcher, u)
     parts = {}
-    for noun in tokenizer.nouns(u.item or u.query):
+    for noun in dict.fromkeys(tokenizer.nouns(u.item or u.query) + u.item_nouns):
         parts.update({t: idf[t] for t in tokenizer.smallest_parts(noun) if t in idf and t not in titles and t != u.measure.unit})
     return parts or {t: w for t, w in weights.items() if t in idf}
 

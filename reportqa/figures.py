@@ -116,7 +116,7 @@ def _reads_as_figure(raw: str, text: str, end: int) -> bool:
     if raw == "十":  # ten needs no digit: 十个同志
         return text[end : end + 1] in MEASURE_WORDS
     if raw in CN_SMALL_UNITS or raw in CN_BIG_UNITS:  # a round number: 上百年, 数十万人, 近千家
-        return text[end - 2 : end - 1] in APPROXIMATE and text[end : end + 1] in MEASURE_WORDS | set("万亿")
+        return text[end - 2 : end - 1] in APPROXIMATE and text[end : end + 1] in ASKABLE_MEASURES | set("万亿")
     if len(raw) > 1 and any(c in raw for c in "十百千万亿点"):
         return not (raw.startswith("十分") or raw.startswith("千万"))
     return text[end : end + 1] in MEASURE_WORDS and raw[-1] in CN_DIGITS
@@ -183,6 +183,8 @@ class Measure:
             return unit == "%"
         if self.unit == "时":
             return unit in ("年", "月", "日")
+        if (self.unit == "人" or self.counter) and any(text.startswith(noun, figure.end) for noun in self.counted):
+            return True  # 「两千三百万台湾同胞」 counts the people asked of in 多少人
         if self.unit:
             return unit[:1] == self.unit[:1] or (unit == "%" and self.rate_ok) or (unit == "大" and self.counter)
         # 「前十年」 is a span of time, no level of the item; 「增长12%」 a change, no level (「出租70%」 is one)

@@ -19,7 +19,7 @@ from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, Report, ordinals
 from reportqa.figures import ASKS_DATE, ASKS_WHEN, COUNTING_JI, MEASURE_WORDS, Measure, amounts, asked_measure, unit_of
 from reportqa.ingest.clean import simplified
 from reportqa.ingest.meta import DOC_TYPES
-from reportqa.lexicon import Tokenizer
+from reportqa.lexicon import STOPWORDS, Tokenizer, nounish
 from reportqa.periods import ABSOLUTE, BASELINE, PLAN, RANGE, RELATIVE_WORDS, SPAN_WORDS, years_in
 
 MAX_COUNT = 30  # a larger number in a question is an amount, not a number of points
@@ -53,6 +53,7 @@ class Understanding:
     question: str
     kind: str = "fact"  # which | figure | list | compare | fact
     item: str = ""  # what is asked about, without names, years and scaffolding
+    item_nouns: list[str] = field(default_factory=list)  # its nouns as the whole question segments (林道 of 「修了几公里林道」, not 修林道)
     places: dict[str, list[str]] = field(default_factory=dict)  # field → values named (town → [凤桥镇])
     unknown_places: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)  # sources named by title (十五大 → cpc15.txt)
@@ -353,7 +354,7 @@ def _kind(question: str, u: Understanding, which: re.Match | None, over_towns: b
     return "list" if u.wants_list else "fact"
 
 
-def _item(tagged: list[tuple[str, str]], kind: str) -> str:
+def _item(tagged: list[tuple[str, str]], kind: str) -> list[tuple[str, str]]:
     """The words left when names, years, interrogatives and particles are taken out."""
     kept = []
     for word, flag in tagged:
@@ -367,8 +368,8 @@ def _item(tagged: list[tuple[str, str]], kind: str) -> str:
             continue
         if kind == "compare" and COMPARE.fullmatch(word):  # 「表述有啥变化」 compares; 变化 is not what about
             continue
-        kept.append(word)
-    return "".join(kept).strip("的了")
+        kept.append((word, flag))
+    return kept
 
 
 def _blank(pattern: re.Pattern[str], text: str) -> tuple[str, list[str]]:
@@ -431,7 +432,9 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.kind = _kind(question, u, which_span, over_towns, one_report=bool(u.reports or u.report_years) and len(named) == 1)
     u.which_towns = over_towns and u.kind == "which"
     u.wants_person = bool(PERSON.search(question)) and u.kind in ("fact", "list")
-    u.item = _item(tagged, u.kind)
+    kept = _item(tagged, u.kind)
+    u.item = "".join(word for word, _ in kept).strip("的了")
+    u.item_nouns = [word for word, flag in kept if nounish(word, flag, verbal=True) and word not in STOPWORDS]
     u.conflicts = conflicts(u, filters)
     return u
 

@@ -40,6 +40,7 @@ def ask(question: str, filters=None):
     ("城镇新增就业1310万人", 1310), ("增长4.8%左右", 4.8), ("１０９２０亿元", 10920),
     ("百分之二十一点七", 21.7), ("七百六十六亿四千万元", 76_640_000_000), ("从40个减少到29个", 40),
     ("至少需要上百年时间", 100), ("把全国三分之一的企业建成", 1 / 3), ("吸引数十万人", 100_000), ("近千家企业", 1000),
+    ("中央收到了几千份草案", 1000),  # a round number before any measure word asked of (份, 件, 起)
 ])
 def test_figures_in_every_notation(text, value):
     assert figures(text) and figures(text)[0].value == pytest.approx(value)
@@ -82,6 +83,13 @@ def test_a_figure_answers_in_the_measure_asked(question, answers, does_not_answe
 def test_a_question_without_a_measure_word_takes_any_level_and_a_growth_question_a_rate():
     assert has_figure("回乡创业53人", asked_measure("有多少在外打拼的人回乡创业"))
     assert has_figure("同比增长21%", asked_measure("产值增长了多少"))
+
+
+def test_a_figure_before_the_counted_noun_counts_it_in_the_measure_asked():
+    asked = replace(asked_measure("台湾同胞有多少人"), counted=frozenset({"台湾", "同胞"}))
+    assert has_figure("两千三百万台湾同胞是我们的手足兄弟", asked), "the people asked of, counted by the noun"
+    assert not has_figure("两千三百万台湾同胞是我们的手足兄弟", asked_measure("台湾同胞有多少人")), "nothing counted: 台 is no 人"
+    assert not has_figure("三万元台湾同胞专项资金", asked), "元 counts money, whatever follows"
 
 
 def test_n_da_counts_the_noun_after_it_and_names_nothing_else():
@@ -294,6 +302,11 @@ def test_kinds_of_question():
     assert not ask("要把握的那几个“必须坚持”是什么").wants_figure and ask("要把握的那几个“必须坚持”是什么").kind == "list"
     assert ask("十五大报告提出的十四条基本方略包括哪些").count == 14 and ask("凤桥镇2022年规上工业产值是多少").count == 0
     assert ask("今年新修了几公里绿道").wants_figure and ask("十五大报告说中美两国是哪一年建交的").wants_figure
+
+
+def test_the_items_nouns_are_segmented_in_the_whole_question():
+    """Joined up without its interrogative, 「修了几公里林道」 would read 修林道, a word no report uses."""
+    assert "林道" in ask("天目山镇今年修了几公里林道，新种了多少亩林子").item_nouns
 
 
 def test_the_percent_asked_is_no_part_of_the_item():
