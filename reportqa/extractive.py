@@ -293,6 +293,8 @@ def _states_figure(sentence: str, core: dict[str, float], weights: dict[str, flo
 def _span_states(clauses: list[str], span: range, measure: Measure) -> bool:
     if any(has_figure(clauses[i], measure) for i in span):
         return True
+    if measure.change and span.stop < len(clauses) and has_figure(clauses[span.stop], measure):
+        return True  # 「国内生产总值达到九万五千九百三十三亿元，比一九八九年增长近两倍」
     if not measure.unit:
         return False
     if span.start > 0 and has_figure(clauses[span.start - 1], replace(measure, rate_ok=False)):

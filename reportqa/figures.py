@@ -167,6 +167,7 @@ class Measure:
     given: frozenset[float] = frozenset()  # figures the question states itself (「那两个俱乐部」): not its answer
     ordinal: bool = False  # 「第几批」: a place in a row, not a quantity
     counted: frozenset[str] = frozenset()  # the nouns counted: 「十大民生实事」 counts 民生实事 in 大
+    change: bool = False  # asked against a baseline (「比上一年增长了多少」): a level alone does not answer
 
     @property
     def counter(self) -> bool:
@@ -177,6 +178,8 @@ class Measure:
         if figure.value in self.given:
             return False
         unit = unit_of(figure, text)
+        if self.change and unit != "%" and not CHANGE.search(text[: figure.start]):
+            return False  # 「财政总收入4.04亿元」 says how much, not by how much it grew
         if unit == "大" and not any(text.startswith(noun, figure.end + 1) for noun in self.counted):
             return False  # 「十九大报告」 names a congress, 「四大战略」 counts strategies: only the counted item counts
         if self.unit == "%":

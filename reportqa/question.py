@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 
 from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, Report, ordinals
@@ -33,6 +33,7 @@ LATEST = re.compile(r"(?:最近|最新|上)一(?:次|份|届)|最新的?|最近�
 # 「十九大的下一届」「2012年党代会的上一届报告」: the report next to the one named, in its series.
 NEIGHBOUR = re.compile(r"(?:之后|以后|之前|以前)?的?(下|上|前|后)一(?:届|次|份)")
 PERSON = re.compile(r"谁|名字|姓名")  # 「服务站叫什么」 asks a thing's name, 「书记叫什么名字」 a person's
+AGAINST = re.compile(rf"{BASELINE.pattern}|同比")  # a change asked against a baseline period
 A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")  # 有没有, 是不是, 提没提: a verb asked yes or no
 YES_NO = re.compile(rf"{A_NOT_A.pattern}|是否|有无|吗")
 # 几 asks a count before a measure word (几公里, 几项), not in 几乎 / 几大; 哪一年 asks for a year as a
@@ -372,6 +373,13 @@ def _item(tagged: list[tuple[str, str]], kind: str) -> list[tuple[str, str]]:
     return kept
 
 
+def _asks_change(question: str) -> bool:
+    """Is the figure asked against a baseline (「比上一年增长了多少」「同比涨了多少」), the baseline
+    before the interrogative? 「有多少起，比上一年降了多少」 first asks a level."""
+    against, asked = AGAINST.search(question), FIGURE.search(question)
+    return bool(against and asked and against.start() < asked.start())
+
+
 def _blank(pattern: re.Pattern[str], text: str) -> tuple[str, list[str]]:
     found = [m.group(0) for m in pattern.finditer(text)]
     return pattern.sub(lambda m: "＿" * len(m.group(0)), text), found
@@ -425,6 +433,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.unknown_places = [p for p in _unknown_places(tagged, known_word, tokenizer) if not u.places or _beside_known(p, rest)]
     u.wants_figure = bool(FIGURE.search(question))
     u.measure = asked_measure(_blank(ORDINAL, question)[0])  # 十一 of 十一大 is no figure the question states
+    u.measure = replace(u.measure, change=_asks_change(question))
     u.wants_list = bool(LIST.search(question))
     u.count = stated_count(rest)
     u.yes_no = bool(YES_NO.search(question))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, support_text, verify
@@ -87,6 +88,14 @@ def test_a_date_or_a_figure_in_the_asked_measure_may_lead_the_items_clause():
     sentence = "全年投入资金2600万元，全面完成7个新时代美丽乡村建设项目。"
     assert _states_figure(sentence, nouns, nouns, asked_measure("美丽乡村建设一共投了多少钱"))
     assert not _states_figure(sentence, nouns, nouns, asked_measure("美丽乡村建设帮了多少人"))
+
+
+def test_a_change_asked_against_a_baseline_is_answered_by_a_change_not_a_level():
+    nouns = {"生产": 1.6, "总值": 4.0}
+    asked = replace(asked_measure("2001年的国内生产总值比1989年涨了多少"), change=True)
+    assert not _states_figure("全年国内生产总值九万五千九百三十三亿元。", nouns, nouns, asked)
+    assert _states_figure("我国国内生产总值达到九万五千九百三十三亿元，比一九八九年增长近两倍。", nouns, nouns, asked), "the change follows the level"
+    assert _states_figure("国内生产总值同比增长8%。", nouns, nouns, asked)
 
 
 def test_a_figure_answers_only_from_a_sentence_holding_most_of_the_items_nouns():

@@ -85,6 +85,15 @@ def test_a_question_without_a_measure_word_takes_any_level_and_a_growth_question
     assert has_figure("同比增长21%", asked_measure("产值增长了多少"))
 
 
+def test_a_figure_asked_against_a_baseline_is_a_change():
+    asked = ask("凤桥镇2022年财政总收入比上一年增长了多少").measure
+    assert asked.change and not has_figure("全年财政总收入4.04亿元", asked), "how much, not by how much it grew"
+    assert has_figure("财政总收入同比增长8%", asked) and has_figure("比上年增加1.2亿元", asked)
+    assert ask("凤桥去年旅游收入比前年涨了多少").measure.change and ask("税收同比涨了多少").measure.change
+    assert not ask("凤桥去年刑事警情有多少起，比上一年降了多少").measure.change, "first asks a level"
+    assert not ask("凤桥镇2022年财政总收入是多少").measure.change
+
+
 def test_a_figure_before_the_counted_noun_counts_it_in_the_measure_asked():
     asked = replace(asked_measure("台湾同胞有多少人"), counted=frozenset({"台湾", "同胞"}))
     assert has_figure("两千三百万台湾同胞是我们的手足兄弟", asked), "the people asked of, counted by the noun"
