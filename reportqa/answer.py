@@ -292,7 +292,10 @@ def compound_parts(searcher: HybridSearcher, question: str, filters: dict | None
 
 
 def joined(answers: list[Answer], question: str) -> Answer:
-    """The parts' answers one after another, their citations numbered on (some part is answered)."""
+    """The parts' answers one after another, their citations numbered on (some part is answered).
+    A part answered by the very sentence of an earlier part (「有多少起，比上一年降了多少」: 「刑事警情450起，
+    同比下降4.86%」) is not repeated."""
+    answers = [answer for i, answer in enumerate(answers) if answer.text not in {a.text for a in answers[:i]}]
     texts, citations, offset = [], [], 0
     for answer in answers:
         texts.append(CITE.sub(lambda m: f"[{int(m.group(1)) + offset}]", answer.text))

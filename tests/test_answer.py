@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from types import SimpleNamespace
 
-from reportqa.answer import NOT_FOUND, Answerer, attribute, support_text, verify
+from reportqa.answer import NOT_FOUND, Answerer, attribute, joined, support_text, verify
 from reportqa.cli import main
 from reportqa.extractive import Candidate, _states_figure, about_item, dated_statements, distinctive, item_nouns, mmr, sections_after, stands_out, statements, sub_headings, term_weights
 from reportqa.figures import asked_measure, has_figure
@@ -465,3 +465,9 @@ def test_a_compound_question_refused_whole_is_answered_a_part_at_a_time(searcher
     assert not answer.refused and "省级科技型中小企业24家" in answer.text and answer.citations
     one = Answerer(searcher).ask("凤桥镇2022年调解了几起矛盾纠纷，一共涉及多少钱")
     assert one.text.count("（按") == 1, "answered whole, so not split"
+
+
+def test_parts_answered_by_the_same_sentence_say_it_once(searcher):
+    part = Answerer(searcher).ask("凤桥去年刑事警情有多少起")
+    both = joined([part, part], "凤桥去年刑事警情有多少起，比上一年降了多少")
+    assert both.text == part.text and len(both.citations) == len(part.citations)
