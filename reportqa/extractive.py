@@ -19,7 +19,7 @@ from itertools import takewhile
 from statistics import NormalDist, fmean, pstdev
 
 from reportqa.evidence import Evidence
-from reportqa.figures import DATES, Measure, has_figure, stripped_figure
+from reportqa.figures import DATES, Measure, chinese_number, has_figure, stripped_figure
 from reportqa.ingest import Chunk
 from reportqa.ingest.meta import META_LABELS
 from reportqa.periods import as_year, relative_years, stated_years
@@ -532,8 +532,10 @@ def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -
     """How/what/summary: the points of the section about the item (sub-headings, 一是… leads), or
     the enumerated points around the best sentence (「分为三派：1.…2.…」), else the most relevant
     distinct sentences."""
-    passages, pool = list(evidence.passages), reading.pool
+    passages, pool, count = list(evidence.passages), reading.pool, evidence.understanding.count
     points = section_points(searcher, passages[:TOP_SECTIONS], reading.nouns)
+    if count >= 2 and len(points) != count:
+        points = counted_run(searcher.index, passages[:TOP_SECTIONS], count) or points
     if len(points) < 2 and announces_list(pool[0].text):
         points = enumerated(passages[pool[0].n - 1].chunk)
     if len(points) < 2 and ANNOUNCES.search(pool[0].text):
@@ -543,7 +545,7 @@ def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -
         points = paragraph_points(searcher.index, passages[heading.n - 1].chunk, heading.text)
     if len(points) >= 2:
         lines = []
-        for point, chunk in points[: max(MAX_POINTS, evidence.understanding.count)]:
+        for point, chunk in points[: max(MAX_POINTS, count)]:
             lines.append(cited(point, _number(passages, chunk)))
         return "\n".join(lines), passages
     chosen = mmr(pool, MAX_POINTS // 2 + 1, 0.7 * pool[0].score, reading.asked)
@@ -570,6 +572,47 @@ def section_points(searcher: HybridSearcher, top: list[Passage], nouns: dict[str
     if len(points) < 2 and all(noun in section[-1].lower() for noun in nouns):
         points = run_in_headings(inside)
     return list(points.items())
+
+
+def counted_run(index, top: list[Passage], count: int) -> list[tuple[str, Chunk]]:
+    """「抓纲治国的八项任务都有哪些」 says how many points there are. A report may give them as
+    paragraphs that open 第一，… 第八，, each followed by paragraphs of its own, too far apart for one
+    passage: the run of such paragraphs with that many, around a top passage, gives them, each
+    paragraph's opening sentence a point."""
+    for passage in top:
+        source = passage.chunk.source
+        for run in lead_runs(index.documents[source].text):
+            if len(run) == count and run[0][0] < passage.chunk.end and passage.chunk.start <= run[-1][0]:
+                return [(sentence, chunk) for start, sentence in run if (chunk := _holding(index, source, start, len(sentence)))]
+    return []
+
+
+def lead_runs(text: str) -> list[list[tuple[int, str]]]:
+    """The runs of paragraphs that open alike and count up from one (第一，… 第二，…; 一是… 二是…),
+    other paragraphs between them: each paragraph's start and opening sentence."""
+    runs: dict[str, list[tuple[int, str]]] = {}
+    done: list[list[tuple[int, str]]] = []
+    position = 0
+    for line in text.split("\n"):
+        lead = ENUMERATOR.match(line)
+        if lead and (number := _lead_number(lead)):
+            key = _lead(line)
+            run = runs.setdefault(key, [])
+            if number != len(run) + 1:
+                if len(run) >= 2:
+                    done.append(run)
+                run = runs[key] = []
+            if number == 1 or run:
+                run.append((position, (statements(line) or [line])[0]))
+        position += len(line) + 1
+    return done + [run for run in runs.values() if len(run) >= 2]
+
+
+def _lead_number(lead: re.Match) -> int:
+    """The number an enumerator counts (三 of 「第三，」, 2 of 「2.」), 0 for ①…"""
+    digits = lead.group(0)[len(lead.group(1)) :].rstrip(lead.group(2) or "")
+    value = int(digits) if digits.isdigit() else chinese_number(digits)
+    return int(value) if value else 0
 
 
 def run_in_headings(chunks: list[Chunk]) -> dict[str, Chunk]:

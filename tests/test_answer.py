@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, joined, support_text, verify
 from reportqa.cli import main
-from reportqa.extractive import Candidate, _states_figure, about_item, dated_statements, distinctive, item_nouns, mmr, sections_after, stands_out, statements, sub_headings, term_weights
+from reportqa.extractive import Candidate, _states_figure, about_item, dated_statements, distinctive, item_nouns, lead_runs, mmr, sections_after, stands_out, statements, sub_headings, term_weights
 from reportqa.figures import asked_measure, has_figure
 from reportqa.ingest import Chunk
 from reportqa.lexicon import Tokenizer
@@ -465,6 +465,22 @@ def test_a_compound_question_refused_whole_is_answered_a_part_at_a_time(searcher
     assert not answer.refused and "省级科技型中小企业24家" in answer.text and answer.citations
     one = Answerer(searcher).ask("凤桥镇2022年调解了几起矛盾纠纷，一共涉及多少钱")
     assert one.text.count("（按") == 1, "answered whole, so not split"
+
+
+def test_paragraphs_opening_first_second_third_are_one_run_across_the_paragraphs_between():
+    text = "\n".join([
+        "九十年代要着重抓好十个方面。",
+        "第一，加快经济改革步伐。建立市场经济体制，要抓好几个环节。",
+        "一是转换企业经营机制。", "二是加快市场体系的培育。",
+        "第二，进一步扩大对外开放。对外开放的地域要扩大。",
+        "第三，调整和优化产业结构。",
+        "第一条，反对；第二条，不怕。",
+    ])
+    runs = [[sentence for _, sentence in run] for run in lead_runs(text)]
+    assert ["第一，加快经济改革步伐。", "第二，进一步扩大对外开放。", "第三，调整和优化产业结构。"] in runs
+    assert ["一是转换企业经营机制。", "二是加快市场体系的培育。"] in runs, "the points inside a point run apart"
+    assert len(runs) == 2, "「第一条，反对；」 opens no third run"
+    assert all(text[start:].startswith(sentence) for run in lead_runs(text) for start, sentence in run)
 
 
 def test_parts_answered_by_the_same_sentence_say_it_once(searcher):
