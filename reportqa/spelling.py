@@ -26,7 +26,7 @@ from functools import cache
 
 from pypinyin import lazy_pinyin, pinyin_dict
 
-from reportqa.lexicon import Tokenizer, nounish
+from reportqa.lexicon import STOPWORDS, Tokenizer, nounish
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 LENGTHS = (4, 3, 2)  # longer strings first: 天木山镇 before 天木
@@ -82,11 +82,13 @@ def respell(question: str, tokenizer: Tokenizer, known: Callable[[str], bool], t
 
 def _respelled(question: str, start: int, end: int, tokenizer: Tokenizer, known: Callable[[str], bool],
                terms: Container[str], holds: Callable[[str], bool]) -> str:
-    """A word of the language is no typo though no report uses it: 「前年」 is not 千年."""
+    """A word of the language is no typo though no report uses it: 「前年」 is not 千年. A particle
+    beside it (的, 有) says nothing of which word was meant: 「的人里有」 is no 人力."""
     typed, before, after = question[start:end], question[start - 1 : start], question[end : end + 1]
     alike = [v for v in dict.fromkeys(homophone_variants(typed)) if v in terms or known(v)]
     if not alike or tokenizer.in_dictionary(typed) or holds(typed):
         return ""
+    before, after = (c if c not in STOPWORDS else "" for c in (before, after))  # 「的人力」 is held beside any noun
     for word in alike:
         if word in terms or (before and holds(before + word)) or (after and holds(word + after)):
             return word

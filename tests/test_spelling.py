@@ -31,6 +31,12 @@ def test_another_word_is_respelled_where_the_corpus_holds_it_beside_the_same_nei
     assert _respell("报告讲生太文明建设抓哪几块")[0] == "报告讲生态文明建设抓哪几块"
 
 
+def test_a_particle_beside_a_word_is_no_evidence_of_a_typo():
+    corpus = "加强党的人力资源建设。"
+    holds, known = corpus.__contains__, set(TOKENIZER.tokens(corpus)).__contains__
+    assert respell("今年新入党的人里有多少是工人", TOKENIZER, known, set(), holds)[1] == [], "的人里有: people among, no 人力"
+
+
 def test_words_the_corpus_holds_and_abbreviations_are_no_typos():
     assert _respell("粮食种植面积有多少亩") == ("粮食种植面积有多少亩", [])  # 面积有 is no typo of 只有
     assert _respell("新增几家国高企") == ("新增几家国高企", [])  # 过高 sounds like 国高, but never before 企
