@@ -54,6 +54,11 @@ def nounish(word: str, flag: str, verbal: bool = False) -> bool:
     return flag[0] == "n" or flag in ("eng", "l", "i", "an") or (flag == "x" and len(word) >= 2) or (verbal and flag == "vn")
 
 
+def nouns_of(tagged: Iterable[tuple[str, str]]) -> list[str]:
+    """The nouns and verbal nouns among tagged words."""
+    return [w for w, flag in tagged if nounish(w, flag, verbal=True) and w not in STOPWORDS]
+
+
 class Tokenizer:
     """jieba with the index's user dictionary; the same instance tokenizes passages and queries."""
 
@@ -84,7 +89,7 @@ class Tokenizer:
 
     def nouns(self, text: str) -> list[str]:
         """The text's nouns and verbal nouns: 制造业、投资 of 「制造业投资要涨」."""
-        return [w for w, flag in self.tagged(text) if nounish(w, flag, verbal=True) and w not in STOPWORDS]
+        return nouns_of(self.tagged(text))
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation with the user dictionary, stopwords kept: the words a term is made of."""

@@ -19,7 +19,7 @@ from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, Report, ordinals
 from reportqa.figures import ASKS_DATE, ASKS_WHEN, COUNTING_JI, MEASURE_WORDS, Measure, amounts, asked_measure, unit_of
 from reportqa.ingest.clean import simplified
 from reportqa.ingest.meta import DOC_TYPES
-from reportqa.lexicon import STOPWORDS, Tokenizer, nounish
+from reportqa.lexicon import Tokenizer, nouns_of
 from reportqa.periods import ABSOLUTE, BASELINE, PLAN, RANGE, RELATIVE_WORDS, SPAN_WORDS, years_in
 
 MAX_COUNT = 30  # a larger number in a question is an amount, not a number of points
@@ -432,8 +432,8 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     tagged = tokenizer.tagged(rest)
     u.unknown_places = [p for p in _unknown_places(tagged, known_word, tokenizer) if not u.places or _beside_known(p, rest)]
     u.wants_figure = bool(FIGURE.search(question))
-    u.measure = asked_measure(_blank(ORDINAL, question)[0])  # 十一 of 十一大 is no figure the question states
-    u.measure = replace(u.measure, change=_asks_change(question))
+    # 十一 of 十一大 is no figure the question states
+    u.measure = replace(asked_measure(_blank(ORDINAL, question)[0]), change=_asks_change(question))
     u.wants_list = bool(LIST.search(question))
     u.count = stated_count(rest)
     u.yes_no = bool(YES_NO.search(question))
@@ -443,7 +443,7 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     u.wants_person = bool(PERSON.search(question)) and u.kind in ("fact", "list")
     kept = _item(tagged, u.kind)
     u.item = "".join(word for word, _ in kept).strip("的了")
-    u.item_nouns = [word for word, flag in kept if nounish(word, flag, verbal=True) and word not in STOPWORDS]
+    u.item_nouns = nouns_of(kept)
     u.conflicts = conflicts(u, filters)
     return u
 
