@@ -67,6 +67,13 @@ def test_only_a_town_the_opening_names_is_the_issuer():
     assert interview.town == "余新镇"
 
 
+def test_a_dateline_in_chinese_numerals_gives_the_year_a_date_in_a_sentence_does_not():
+    dated = "政府工作报告\n——二〇〇五年二月十六日在某县第十四届人民代表大会第三次会议上\n各位代表：\n现在，我代表县人民政府作报告。"
+    assert prepare_document(read_bytes("2005.txt", dated.encode()), None).meta.year == "2005"
+    told = "在中国共产党第十次全国代表大会上的报告\n同志们！\n党的九大是一九六九年四月召开的。"
+    assert prepare_document(read_bytes("cpc10.txt", told.encode()), None).meta.year == "", "history, not the report's date"
+
+
 def test_report_sections(documents):
     root = documents["002"].sections
     titles = {section.title for _, section in root.walk()}

@@ -228,6 +228,7 @@ COUNTY = re.compile(r"(?:市|^|[，。、\s])([^\W\d_]{2}[区县])" + PLACE_AFTE
 CITY = re.compile(r"(?:省|^|[，。、\s年])([^\W\d_]{2}市)" + PLACE_AFTER, re.M)
 DATE = re.compile(r"(20\d{2}|19\d{2})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})")
 YEAR = re.compile(r"(20\d{2})年")
+DATELINE = re.compile(r"^\s*(?:——|[（(])?\s*((?:19|20)\d{2})年", re.M)  # 「——二〇〇五年二月十六日在…」 on a line of its own
 TOWN_NOT_NAMES = frozenset({"各乡镇", "全镇", "本镇", "乡镇", "城镇", "小城镇", "特色小镇", "街道"})
 HEAD = 300  # the title and opening lines, where a document says who issues it
 
@@ -266,7 +267,7 @@ def extract_meta(text: str, page_fields: dict[str, str]) -> DocMeta:
     date_source = page_fields.get("发文日期") or page_fields.get("成文日期") or text[:500]
     date_match = DATE.search(date_source)
     date = f"{date_match.group(1)}-{int(date_match.group(2)):02d}-{int(date_match.group(3)):02d}" if date_match else ""
-    year_match = YEAR.search(text[:HEAD])
+    year_match = YEAR.search(text[:HEAD]) or DATELINE.search(text[:HEAD].translate(CN_DIGITS))
     doc_type = _doc_type(text)
     return DocMeta(
         title=first_line if len(first_line) <= 40 else f"{town}{doc_type}" if town else f"{first_line[:40]}…",
