@@ -445,7 +445,8 @@ def figure_draft(reading: Reading) -> str:
     asked measure (元, or any level).
     A question asking one year's figure takes only sentences that speak of that year."""
     pool = [c for c in reading.pool if reading.of_year(c)]
-    missing = f"{years_label([reading.year])}的该项数字" if reading.year else "该项的具体数字"
+    asked = "增减" if reading.measure.change else "数字"  # a change asked of: the level may well be there
+    missing = f"{years_label([reading.year])}的该项{asked}" if reading.year else f"该项的具体{asked}"
     if not pool:
         return refuse(missing)
     for candidate in pool:

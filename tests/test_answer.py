@@ -90,6 +90,11 @@ def test_a_date_or_a_figure_in_the_asked_measure_may_lead_the_items_clause():
     assert not _states_figure(sentence, nouns, nouns, asked_measure("美丽乡村建设帮了多少人"))
 
 
+def test_a_change_the_report_does_not_state_is_refused_as_a_change(searcher):
+    answer = Answerer(searcher).ask("凤桥镇2022年财政总收入比上一年增长了多少")
+    assert answer.refused and answer.text == "资料中未提及2022年的该项增减。", "4.04亿元 is there, its growth is not"
+
+
 def test_a_change_asked_against_a_baseline_is_answered_by_a_change_not_a_level():
     nouns = {"生产": 1.6, "总值": 4.0}
     asked = replace(asked_measure("2001年的国内生产总值比1989年涨了多少"), change=True)
