@@ -714,7 +714,7 @@ def compare_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading
     for label, own in evidence.sides:
         pool = candidates(searcher, passages, own, reading.weights, reading.nouns, evidence.vector, reading.measure)
         if evidence.understanding.wants_figure:  # 「各有几家」: a side's sentence stating the figure comes first
-            pool = [c for c in pool if c.figure] + [c for c in pool if not c.figure]
+            pool = sorted(pool, key=lambda c: not c.figure)
         if pool:
             lines.append(f"{label}：" + "".join(cited(c.text, c.n) for c in mmr(pool, 2, 0.9 * pool[0].score)))
         else:

@@ -233,8 +233,8 @@ TOWN_NOT_NAMES = frozenset({"各乡镇", "全镇", "本镇", "乡镇", "城镇",
 HEAD = 300  # the title and opening lines, where a document says who issues it
 
 
-def _most_common(pattern: re.Pattern[str], text: str, exclude: frozenset[str] = frozenset()) -> str:
-    found = Counter(m.group(1) for m in pattern.finditer(text) if m.group(1) not in exclude)
+def _most_common(pattern: re.Pattern[str], text: str, among: set[str] | None = None) -> str:
+    found = Counter(m.group(1) for m in pattern.finditer(text) if among is None or m.group(1) in among)
     return found.most_common(1)[0][0] if found else ""
 
 
@@ -243,7 +243,7 @@ def _issuing_town(text: str) -> str:
     党委书记」), by how often the whole text names it. A place only the body names is a topic (「上山下乡」
     「还有萍乡」 in a national report), not who issues it."""
     named = {m.group(1) for m in TOWN.finditer(text[:HEAD])} - TOWN_NOT_NAMES
-    return _most_common(TOWN, text, frozenset(m.group(1) for m in TOWN.finditer(text)) - named)
+    return _most_common(TOWN, text, among=named)
 
 
 def _doc_type(text: str) -> str:
