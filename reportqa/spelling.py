@@ -107,7 +107,7 @@ def spell_out(question: str, tokenizer: Tokenizer, known: Callable[[str], bool],
                 and _names_a_thing(question, word, tokenizer) and not holds(word)):
             readings = Counter()
             for text, count in spellings(word).items():
-                readings[_opened_by(word, tokenizer.tagged(text))] += count
+                readings[_opened_by(word, tokenizer.tagged(text), tokenizer.smallest_parts)] += count
             readings.pop("", None)
             if readings:
                 found.append((word, readings.most_common(1)[0][0]))
@@ -128,16 +128,20 @@ def _names_a_thing(question: str, word: str, tokenizer: Tokenizer) -> bool:
     return False
 
 
-def _opened_by(abbreviation: str, words: list[tuple[str, str]]) -> str:
+def _opened_by(abbreviation: str, words: list[tuple[str, str]], parts: Callable[[str], list[str]]) -> str:
     """The words, from the first, up to the one its last character opens, when each of its
-    characters opens one of them in order and the last is a noun: an abbreviation names a thing
-    (电信/网络/诈骗 for 电诈, not 租/或/出售/给 for 租给); "" otherwise."""
+    characters opens one of them or one of their parts, in order, and the last is a noun: an
+    abbreviation names a thing (电信/网络/诈骗 for 电诈, 固定/资产/投资 of the one term 固定资产投资
+    for 固投; not 租/或/出售/给 for 租给); "" otherwise."""
     kept = 0
     for n, (word, flag) in enumerate(words):
-        if word.startswith(abbreviation[kept]):
-            kept += 1
-            if kept == len(abbreviation):
-                return "".join(w for w, _ in words[: n + 1]) if nounish(word, flag, verbal=True) else ""
-        elif n == 0:
+        opened = 0
+        for part in parts(word) or [word]:
+            if part.startswith(abbreviation[kept + opened]):
+                opened += 1
+                if kept + opened == len(abbreviation):
+                    return "".join(w for w, _ in words[: n + 1]) if nounish(word, flag, verbal=True) else ""
+        if n == 0 and not word.startswith(abbreviation[0]):
             return ""
+        kept += opened
     return ""

@@ -62,6 +62,12 @@ def test_an_abbreviation_is_read_as_the_phrase_whose_words_its_characters_open()
 
 def test_words_of_the_language_and_phrases_ending_in_no_noun_are_no_abbreviations():
     assert _spell_out("在外打拼的人有多少")[1] == [], "在外 is a word, though 在任何外国 opens with its characters"
-    assert _opened_by("租给", Tokenizer().tagged("出租或出售给企业")) == "", "租给 does not open 出租"
-    assert _opened_by("租给", Tokenizer().tagged("租或出售给")) == "", "租或出售给 names no thing"
+    assert _opened_by("租给", Tokenizer().tagged("出租或出售给企业"), Tokenizer().smallest_parts) == "", "租给 does not open 出租"
+    assert _opened_by("租给", Tokenizer().tagged("租或出售给"), Tokenizer().smallest_parts) == "", "租或出售给 names no thing"
     assert _spell_out("今年新修了几公里绿道")[1] == [], "新修 is used as a verb, though 新老修正主义 opens with its characters"
+
+
+def test_an_abbreviation_may_open_the_parts_of_one_dictionary_term():
+    tokenizer = Tokenizer(["固定资产投资"])
+    assert _opened_by("固投", tokenizer.tagged("固定资产投资增长"), tokenizer.smallest_parts) == "固定资产投资"
+    assert _opened_by("固投", tokenizer.tagged("固定资产投入"), tokenizer.smallest_parts) == "", "投入 is a verb here"
