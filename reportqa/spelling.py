@@ -13,6 +13,7 @@ An abbreviation is the other word no report uses: 电诈 for 电信网络诈骗,
 Chinese shortens a phrase by keeping the first character of its words, so a word of the question
 that no document holds, made of no corpus words and not in the language's dictionary (修路 and
 在外 are words, not abbreviations), is read as the commonest string of the documents whose words
+(or their parts: 固定|资产|投资 of the one term 固定资产投资)
 open, in order, with its characters, ending in a noun, where the question uses it as a noun
 (「新修了」 is no abbreviation of 新老修正主义).
 """
