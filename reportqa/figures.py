@@ -189,14 +189,14 @@ class Measure:
         if (self.unit == "人" or self.counter) and any(text.startswith(noun, figure.end) for noun in self.counted):
             return True  # 「两千三百万台湾同胞」 counts the people asked of in 多少人
         if self.unit:
-            return unit[:1] == self.unit[:1] or (unit == "%" and self.rate_ok) or (unit == "大" and self.counter)
+            return unit[:1] == self.unit[:1] or (unit == "大" and self.counter)  # 「多少亿元」 is no rate
         # 「前十年」 is a span of time, no level of the item; 「增长12%」 a change, no level (「出租70%」 is one)
         return unit != "年" and (unit != "%" or self.rate_ok or not CHANGE.search(text[: figure.start]))
 
 
 def _measure_word(text: str) -> str:
     text = text.lstrip("多余近约万亿千百十 ")
-    return "%" if text[:1] in "%％" or text.startswith("个百分点") else SAME_MEASURE.get(text[:1], text[:1])
+    return "%" if text[:1] in "%％" or text.startswith(("个百分点", "个点")) else SAME_MEASURE.get(text[:1], text[:1])
 
 
 def unit_of(figure: Figure, text: str) -> str:
@@ -224,6 +224,7 @@ def asked_measure(question: str) -> Measure:
     word = match.group(5)
     unit = _measure_word(match.group(4) + word) if word else ""
     ordinal = question[match.start() - 1 : match.start()] == "第"
+    rate_ok = rate_ok and not match.group(4)  # 「要干到多少亿」 asks a level in 亿, no rate
     return Measure(unit if unit in ASKABLE_MEASURES else "", rate_ok, given, ordinal)
 
 

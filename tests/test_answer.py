@@ -127,6 +127,9 @@ def test_a_target_may_be_set_as_a_rate_a_level_may_not():
     sentence = "主要目标是：规上工业总产值增长10%以上，力争突破百亿；"
     assert _states_figure(sentence, nouns, nouns, asked_measure("规上工业产值目标是多少"))
     assert not _states_figure(sentence, nouns, nouns, asked_measure("规上工业产值是多少"))
+    assert not _states_figure(sentence, nouns, nouns, asked_measure("规上工业产值目标定的是多少亿元")), "a unit asked is no rate"
+    assert not _states_figure(sentence, nouns, nouns, asked_measure("规上工业产值要干到多少亿")), "nor is a magnitude"
+    assert asked_measure("比前年涨了几个点").unit == "%", "a point is a percentage point"
 
 
 def test_a_sentence_announcing_what_follows_is_answered_by_the_sub_sections_after_it():
