@@ -194,6 +194,12 @@ def test_a_named_report_lacking_a_term_other_reports_hold_is_refused_naming_it(s
     assert Answerer(searcher).ask("共同富裕怎么推进", {"town": ["唐坊镇"]}).text.startswith(f"{NOT_FOUND}唐坊镇中关于「共同富裕」")
 
 
+def test_a_named_report_holding_a_phrases_words_only_apart_lacks_the_phrase(searcher):
+    """余新镇 says 服务业 and 增加值, never together, while other towns state their 服务业增加值."""
+    assert Answerer(searcher).ask("余新镇的服务业增加值是多少").text.startswith(f"{NOT_FOUND}余新镇中关于「服务业增加值」")
+    assert Answerer(searcher).ask("余新镇的民生实事项目有哪些").text.startswith(f"{NOT_FOUND}余新镇中关于「民生实事项目」")
+
+
 def test_a_semicolon_inside_a_quotation_ends_no_sentence():
     text = "对于世界大战，有两条，“第一条，反对；第二条，不怕。”全党要牢记这一教导。坚持“两个确立”；做到“两个维护”。"
     assert statements(text) == ["对于世界大战，有两条，“第一条，反对；第二条，不怕。”", "全党要牢记这一教导。", "坚持“两个确立”；", "做到“两个维护”。"]
