@@ -66,11 +66,17 @@ class Report:
         return self.series, self.year or 0, self.issuer
 
     def label(self) -> str:
-        """「凤桥镇 · 2023年 · 政府工作报告」; a report without a town is named by its title."""
-        parts = [self.issuer if self.town or not self.title else self.name]
-        if self.year and str(self.year) not in parts[0]:
+        """「凤桥镇 · 2023年 · 政府工作报告」; a report without a town is named by its title, after the
+        place that issues it where the title does not say (「杭州市 · 政府工作报告 · 2019年」)."""
+        if self.town or not self.title:
+            parts = [self.issuer]
+        else:
+            place = self.county or self.city or self.province
+            parts = [place, self.name] if place and place not in self.title else [self.name]
+        named = "".join(parts)
+        if self.year and str(self.year) not in named:
             parts.append(f"{self.year}年")
-        if self.doc_type and self.doc_type not in parts[0]:
+        if self.doc_type and self.doc_type not in named:
             parts.append(self.doc_type)
         return " · ".join(parts)
 

@@ -74,6 +74,19 @@ def test_a_dateline_in_chinese_numerals_gives_the_year_a_date_in_a_sentence_does
     assert prepare_document(read_bytes("cpc10.txt", told.encode()), None).meta.year == "", "history, not the report's date"
 
 
+def test_the_title_or_dateline_gives_the_year_and_the_issuers_places():
+    """Reports of one county over many years, with no metadata.csv: the year is the title's or the
+    dateline's, not the year the opening reviews; a town's name may hold 市 (新市镇)."""
+    county = "政府工作报告\n（二〇一九年一月二十日在安吉县第十六届人民代表大会第四次会议上）\n各位代表：\n一、2018年工作回顾\n递铺街道…"
+    meta = prepare_document(read_bytes("c.txt", county.encode()), None).meta
+    assert (meta.year, meta.county, meta.town) == ("2019", "安吉县", "")
+    city = "政府工作报告\n——2019年1月15日在杭州市第十三届人民代表大会第三次会议上\n各位代表：\n一、2018年工作回顾"
+    assert prepare_document(read_bytes("a.txt", city.encode()), None).meta.city == "杭州市"
+    town = "新市镇2018年政府工作报告\n——在新市镇第十七届人民代表大会第三次会议上\n各位代表：\n一、2017年工作回顾"
+    assert prepare_document(read_bytes("d.txt", town.encode()), None).meta.town == "新市镇"
+    assert prepare_document(read_bytes("b.txt", "德清县2015年政府工作报告\n各位代表：".encode()), None).meta.county == "德清县"
+
+
 def test_report_sections(documents):
     root = documents["002"].sections
     titles = {section.title for _, section in root.walk()}

@@ -157,6 +157,9 @@ def test_catalog_labels_issuers_and_congress_ordinals():
     assert CATALOG.reports["g.txt"].label() == "广州共产党报告 (一大) · 1921年 · 党代会报告", "titles shown in simplified script, as the text is"
     long = Report("h.txt", "高举中国特色社会主义伟大旗帜 为全面建设社会主义现代化国家而团结奋斗 (二十大)", doc_type="党代会报告", year=2022)
     assert long.label() == "二十大 · 2022年 · 党代会报告", "a long title is shown by the short name it gives itself"
+    city = Report("i.txt", "政府工作报告", city="杭州市", doc_type="政府工作报告", year=2019)
+    assert city.label() == "杭州市 · 政府工作报告 · 2019年", "the place that issues it, where the title does not say"
+    assert Report("j.txt", "德清县2015年政府工作报告", county="德清县", doc_type="政府工作报告", year=2015).label() == "德清县2015年政府工作报告"
     assert ordinals("十五大报告提出") == {(15, "党代会")} and ordinals("第十六次全国代表大会") == {(16, "党代会")}
     assert CATALOG.by_ordinal[(15, "党代会")] == ["d.txt"]
     assert ordinals("十九大的下一届党代会") == {(19, "党代会")}  # 「下一届」 points at a congress, it does not number one

@@ -222,10 +222,12 @@ def write_sidecar(corpus_dir: Path, entries: dict[str, DocMeta]) -> None:
     tmp.replace(path)
 
 
-TOWN = re.compile(r"([^\W\d_和与及的在是对向从为区县市省委府全本各该个、]{2,3}(?:镇|乡|街道))(?:党委|政府|人民|第|[：:]|的|是|在|，|。|\s|$)")
-PLACE_AFTER = r"(?=委|政府|人民|[^\W\d_]{2,3}(?:镇|乡|街道|[区县]))"
-COUNTY = re.compile(r"(?:市|^|[，。、\s])([^\W\d_]{2}[区县])" + PLACE_AFTER, re.M)
-CITY = re.compile(r"(?:省|^|[，。、\s年])([^\W\d_]{2}市)" + PLACE_AFTER, re.M)
+NOT_IN_NAME = "和与及的在是对向从为区县省委府全本各该个、"  # 市 may stand inside a town's name (新市镇), not open it (嘉兴市凤桥镇)
+ISSUER_AFTER = r"委|政府|人民|第|(?:19|20)\d{2}年"  # 「凤桥镇党委」「在杭州市第十三届人民代表大会」「德清县2015年政府工作报告」
+TOWN = re.compile(rf"([^\W\d_{NOT_IN_NAME}市][^\W\d_{NOT_IN_NAME}]{{1,2}}(?:镇|乡|街道))(?:{ISSUER_AFTER}|[：:]|的|是|在|，|。|\s|$)")
+PLACE_AFTER = rf"(?={ISSUER_AFTER}|[^\W\d_]{{2,3}}(?:镇|乡|街道|[区县]))"
+COUNTY = re.compile(rf"(?:市|^|[，。、\s在于])([^\W\d_{NOT_IN_NAME}市]{{2}}[区县])" + PLACE_AFTER, re.M)  # 「关于德清县…」
+CITY = re.compile(rf"(?:省|^|[，。、\s年在于])([^\W\d_{NOT_IN_NAME}市]{{2}}市)" + PLACE_AFTER, re.M)
 DATE = re.compile(r"(20\d{2}|19\d{2})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})")
 YEAR = re.compile(r"(20\d{2})年")
 DATELINE = re.compile(r"^\s*(?:——|[（(])?\s*((?:19|20)\d{2})年", re.M)  # 「——二〇〇五年二月十六日在…」 on a line of its own
@@ -267,7 +269,8 @@ def extract_meta(text: str, page_fields: dict[str, str]) -> DocMeta:
     date_source = page_fields.get("发文日期") or page_fields.get("成文日期") or text[:500]
     date_match = DATE.search(date_source)
     date = f"{date_match.group(1)}-{int(date_match.group(2)):02d}-{int(date_match.group(3)):02d}" if date_match else ""
-    year_match = YEAR.search(text[:HEAD]) or DATELINE.search(text[:HEAD].translate(CN_DIGITS))
+    # the title's year, else the dateline's; a year the opening speaks of may be the one reviewed (「一、2018年工作回顾」)
+    year_match = YEAR.search(first_line) or DATELINE.search(text[:HEAD].translate(CN_DIGITS)) or YEAR.search(text[:HEAD])
     doc_type = _doc_type(text)
     return DocMeta(
         title=first_line if len(first_line) <= 40 else f"{town}{doc_type}" if town else f"{first_line[:40]}…",
