@@ -291,6 +291,12 @@ def compound_parts(searcher: HybridSearcher, question: str, filters: dict | None
     return [parts[0]] + [compound_follow_up(first, searcher.understand(p, filters)) for p in parts[1:]]
 
 
+def _figures_of_years(u: Understanding) -> bool:
+    """Does it ask a figure of more than one year (「去年完成了几个，今年又定了几个」)? One sentence
+    seldom states both."""
+    return u.wants_figure and u.kind != "compare" and len(set(u.years) - set(u.report_years)) > 1
+
+
 def joined(answers: list[Answer], question: str) -> Answer:
     """The parts' answers one after another, their citations numbered on (some part is answered).
     A part answered by the very sentence of an earlier part (「有多少起，比上一年降了多少」: 「刑事警情450起，
@@ -334,10 +340,12 @@ class Answerer:
         except LLMUnavailable as unavailable:
             notes.append(f"{FALLBACK_NOTE}：{unavailable}")
             answer = write_extractive(self.searcher, evidence)
-        if answer.refused and answer.backend == "extractive" and (parts := compound_parts(self.searcher, question, filters)):
-            # 「去年新增了几家，今年目标是几家」 refused as one question may be answered a part at a time
+        if answer.backend == "extractive" and (answer.refused or _figures_of_years(evidence.understanding)) and (
+                parts := compound_parts(self.searcher, question, filters)):
+            # 「去年新增了几家，今年目标是几家」 refused as one question, or answered by one year's figure, may
+            # be answered a part at a time
             answers = [write_extractive(self.searcher, gather(self.searcher, part, filters, k)) for part in parts]
-            if not all(a.refused for a in answers):
+            if not all(a.refused for a in answers) if answer.refused else not any(a.refused for a in answers):
                 answer = joined(answers, question)
         unsupported_sentences = [d for d in answer.dropped if NOT_FOUND not in d]  # a refusal's own wording is no claim
         if unsupported_sentences:

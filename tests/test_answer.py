@@ -481,6 +481,13 @@ def test_a_compound_question_refused_whole_is_answered_a_part_at_a_time(searcher
     assert one.text.count("（按") == 1, "answered whole, so not split"
 
 
+def test_figures_of_two_years_asked_in_two_parts_are_answered_a_part_at_a_time(searcher):
+    """One sentence seldom states both: the whole had been answered with this year's target alone."""
+    answer = Answerer(searcher).ask("凤桥亿元以上备案项目，去年完成了几个，今年又定了几个？")
+    assert "亿元以上备案内资项目13个" in answer.text and "亿元以上备案项目14个" in answer.text
+    assert answer.text.index("2022年") < answer.text.index("13个") < answer.text.index("2023年") < answer.text.index("14个")
+
+
 def test_paragraphs_opening_first_second_third_are_one_run_across_the_paragraphs_between():
     text = "\n".join([
         "九十年代要着重抓好十个方面。",
