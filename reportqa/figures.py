@@ -33,7 +33,7 @@ DATES = {"年", "日", "时"}  # 哪一年 / 哪一天 / 什么时候: a date is
 # other: a report may count in 个 what the question counts in 所.
 UNITS = set("元%公米平立克斤吨亩岁年日天月时人美欧英港")
 RATE = re.compile(r"率|增|降|减|涨|跌|升|提高|提升|比|占|百分|幅|速|成|目标|预期|%|％")  # a question that may be answered by a rate (a target is set as one: 增长10%以上)
-CHANGE = re.compile(r"(?:增|减|降|升|涨|跌|提高|提升|扩大|缩小|翻)[^，；。\d]{0,4}$")  # the words before a percentage that make it a change
+CHANGE = re.compile(r"(?:增(?!加值)|减|降|升|涨|跌|提高|提升|扩大|缩小|翻)[^，；。\d]{0,4}$")  # the words before a percentage that make it a change
 # Units a lost figure leaves behind: 「产值万元，」「增长%。」 (a digit should stand right before them), where the
 # quantity ends; a unit before a noun classes it: 「亿元以上项目」「亿元企业」「超亿元项目」.
 STRIPPED = re.compile(rf"(?:(?<![\d{CN_NUMERAL}.％%余多])(?:万元|亿元|万人|万吨|万亩|%)|(?<![\d{CN_NUMERAL}.])[余多](?:万元|亿元|万人|万吨|万亩))(?=[，。；、,.;：:）)\s]|$)")

@@ -101,6 +101,9 @@ def test_a_change_asked_against_a_baseline_is_answered_by_a_change_not_a_level()
     assert not _states_figure("全年国内生产总值九万五千九百三十三亿元。", nouns, nouns, asked)
     assert _states_figure("我国国内生产总值达到九万五千九百三十三亿元，比一九八九年增长近两倍。", nouns, nouns, asked), "the change follows the level"
     assert _states_figure("国内生产总值同比增长8%。", nouns, nouns, asked)
+    value_added = {"规上": 5.2, "增加值": 4.7}
+    asked = replace(asked_measure("规上增加值比前年涨了几个"), change=True)
+    assert not _states_figure("规上工业增加值17.45亿元。", value_added, value_added, asked), "增加值 is a level, value added"
 
 
 def test_a_figure_answers_only_from_a_sentence_holding_most_of_the_items_nouns():
