@@ -560,8 +560,9 @@ def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -
     if len(points) < 2 and ANNOUNCES.search(pool[0].text):
         points = sections_after(searcher.index, passages[pool[0].n - 1].chunk, pool[0].text)
     if len(points) < 2:
-        heading = next((c for c in pool[:SEMANTIC_CANDIDATES] if names_whole(c.text, reading.nouns)), pool[0])
-        points = paragraph_points(searcher.index, passages[heading.n - 1].chunk, heading.text)
+        headings = (c for c in pool[:SEMANTIC_CANDIDATES] if names_whole(c.text, reading.nouns))
+        points = next((run for c in headings if (run := paragraph_points(searcher.index, passages[c.n - 1].chunk, c.text))), [])
+        points = points or headed_paragraph(searcher.index, passages[pool[0].n - 1].chunk, pool[0].text, reading.nouns)
     if len(points) >= 2:
         lines = []
         for point, chunk in points[: max(MAX_POINTS, count)]:
@@ -706,6 +707,18 @@ def paragraph_points(index, chunk: Chunk, sentence: str) -> list[tuple[str, Chun
         if ends or len(points) >= MAX_POINTS:
             break
     return points[:MAX_POINTS] if len(points) >= 2 else []
+
+
+def headed_paragraph(index, chunk: Chunk, sentence: str, nouns: dict[str, float]) -> list[tuple[str, Chunk]]:
+    """The points of the paragraph holding the sentence, where its run-in heading names the item
+    (「工业转型扎实推进。」 before 「全面完成“一企一档”调查，…」), which may lie in an earlier passage;
+    else the paragraph the sentence opens."""
+    text, at = index.documents[chunk.source].text, chunk.text.find(sentence)
+    start = text.rfind("\n", 0, chunk.start + max(at, 0)) + 1
+    opening = next(iter(statements(text[start : text.find("\n", start) % (len(text) + 1)])), "")
+    if opening and opening != sentence and names_whole(opening, nouns) and (holder := _holding(index, chunk.source, start, len(opening))):
+        return paragraph_points(index, holder, opening)
+    return paragraph_points(index, chunk, sentence)
 
 
 def announces_list(sentence: str) -> bool:

@@ -173,6 +173,13 @@ def test_a_heading_names_the_item_whole_a_long_sentence_only_mentions_it():
     assert not names_whole("（四）坚持新发展理念。", nouns) and not names_whole("实施乡村振兴战略。", {})
 
 
+def test_a_paragraph_whose_run_in_heading_names_the_item_is_listed_from_its_heading(searcher):
+    """The best sentences sit in the second half of the paragraph 「工业转型扎实推进。…」, in another
+    passage than its heading; a sentence naming 工业 in passing (「…规上工业增加值1.55亿元。」) heads nothing."""
+    text = Answerer(searcher).ask("天目山镇今年工业这块主要做了哪几件事？").text
+    assert "工业转型扎实推进" in text and "机器换人" in text and "66家企业有序用电" in text
+
+
 def test_a_lead_paragraph_too_long_for_a_heading_is_its_own_point():
     path = ("报告", "三、奋斗目标")
     long_lead = "在优化结构和提高效益的基础上，国内生产总值到二0二0年力争比二000年翻两番，综合国力明显增强。基本实现工业化。"
