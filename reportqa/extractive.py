@@ -715,7 +715,7 @@ def headed_paragraph(index, chunk: Chunk, sentence: str, nouns: dict[str, float]
     else the paragraph the sentence opens."""
     text, at = index.documents[chunk.source].text, chunk.text.find(sentence)
     start = text.rfind("\n", 0, chunk.start + max(at, 0)) + 1
-    opening = next(iter(statements(text[start : text.find("\n", start) % (len(text) + 1)])), "")
+    opening = next(iter(statements(text[start:].split("\n", 1)[0])), "")
     if opening and opening != sentence and names_whole(opening, nouns) and (holder := _holding(index, chunk.source, start, len(opening))):
         return paragraph_points(index, holder, opening)
     return paragraph_points(index, chunk, sentence)
