@@ -345,7 +345,8 @@ class Answerer:
             # 「去年新增了几家，今年目标是几家」 refused as one question, or answered by one year's figure, may
             # be answered a part at a time
             answers = [write_extractive(self.searcher, gather(self.searcher, part, filters, k)) for part in parts]
-            if not all(a.refused for a in answers) if answer.refused else not any(a.refused for a in answers):
+            enough = any if answer.refused else all  # an answered whole gives way only to every part answered
+            if enough(not a.refused for a in answers):
                 answer = joined(answers, question)
         unsupported_sentences = [d for d in answer.dropped if NOT_FOUND not in d]  # a refusal's own wording is no claim
         if unsupported_sentences:
