@@ -183,10 +183,14 @@ def dated_statements(chunk: Chunk) -> list[tuple[str, frozenset[int]]]:
 
 
 def _lead(line: str) -> str | None:
-    """How an enumerated line opens, its number levelled: 「“1”即」 and 「“4”即」 are both 「“0”」,
-    「一是」 and 「二是」 「0是」; None for a line that opens with no number."""
+    """How an enumerated line opens, its number levelled; None for a line that opens with no number."""
     lead = ENUMERATOR.match(line)
-    return lead.group(1) + "0" + (lead.group(2) or "") if lead else None
+    return _levelled(lead) if lead else None
+
+
+def _levelled(lead: re.Match) -> str:
+    """An enumerator with its number levelled: 「“1”即」 and 「“4”即」 are both 「“0”」, 「一是」 and 「二是」 「0是」."""
+    return lead.group(1) + "0" + (lead.group(2) or "")
 
 
 def _completed(index, chunk: Chunk, sentence: str) -> tuple[str, list[tuple[str, Chunk]]]:
@@ -616,7 +620,7 @@ def lead_runs(text: str) -> list[list[tuple[int, str]]]:
     for line in text.split("\n"):
         lead = ENUMERATOR.match(line)
         if lead and (number := _lead_number(lead)):
-            key = _lead(line)
+            key = _levelled(lead)
             run = runs.setdefault(key, [])
             if number != len(run) + 1:
                 if len(run) >= 2:
