@@ -85,6 +85,8 @@ def test_the_title_or_dateline_gives_the_year_and_the_issuers_places():
     town = "新市镇2018年政府工作报告\n——在新市镇第十七届人民代表大会第三次会议上\n各位代表：\n一、2017年工作回顾"
     assert prepare_document(read_bytes("d.txt", town.encode()), None).meta.town == "新市镇"
     assert prepare_document(read_bytes("b.txt", "德清县2015年政府工作报告\n各位代表：".encode()), None).meta.county == "德清县"
+    for title, year in (("德清县1998年政府工作报告", "1998"), ("德清县二〇〇三年政府工作报告", "2003")):  # a series reaches back before 2000
+        assert prepare_document(read_bytes("e.txt", f"{title}\n各位代表：\n一、上年工作回顾".encode()), None).meta.year == year
 
 
 def test_report_sections(documents):

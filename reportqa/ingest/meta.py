@@ -229,7 +229,7 @@ PLACE_AFTER = rf"(?={ISSUER_AFTER}|[^\W\d_]{{2,3}}(?:镇|乡|街道|[区县]))"
 COUNTY = re.compile(rf"(?:市|^|[，。、\s在于])([^\W\d_{NOT_IN_NAME}市]{{2}}[区县])" + PLACE_AFTER, re.M)  # 「关于德清县…」
 CITY = re.compile(rf"(?:省|^|[，。、\s年在于])([^\W\d_{NOT_IN_NAME}市]{{2}}市)" + PLACE_AFTER, re.M)
 DATE = re.compile(r"(20\d{2}|19\d{2})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})")
-YEAR = re.compile(r"(20\d{2})年")
+YEAR = re.compile(r"((?:19|20)\d{2})年")
 DATELINE = re.compile(r"^\s*(?:——|[（(])?\s*((?:19|20)\d{2})年", re.M)  # 「——二〇〇五年二月十六日在…」 on a line of its own
 TOWN_NOT_NAMES = frozenset({"各乡镇", "全镇", "本镇", "乡镇", "城镇", "小城镇", "特色小镇", "街道"})
 HEAD = 300  # the title and opening lines, where a document says who issues it
@@ -270,7 +270,7 @@ def extract_meta(text: str, page_fields: dict[str, str]) -> DocMeta:
     date_match = DATE.search(date_source)
     date = f"{date_match.group(1)}-{int(date_match.group(2)):02d}-{int(date_match.group(3)):02d}" if date_match else ""
     # the title's year, else the dateline's; a year the opening speaks of may be the one reviewed (「一、2018年工作回顾」)
-    year_match = YEAR.search(first_line) or DATELINE.search(text[:HEAD].translate(CN_DIGITS)) or YEAR.search(text[:HEAD])
+    year_match = YEAR.search(first_line.translate(CN_DIGITS)) or DATELINE.search(text[:HEAD].translate(CN_DIGITS)) or YEAR.search(text[:HEAD])
     doc_type = _doc_type(text)
     return DocMeta(
         title=first_line if len(first_line) <= 40 else f"{town}{doc_type}" if town else f"{first_line[:40]}…",
