@@ -284,7 +284,7 @@ def naming_titles(searcher: HybridSearcher, u: Understanding) -> str:
     return "".join(searcher.index.catalog.reports[source].title for source in u.reports)
 
 
-def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, float]) -> dict[str, float]:
+def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, float], titles: str) -> dict[str, float]:
     """The item's nouns, in their smallest indexed parts (工业产值 → 工业, 产值: the report may say
     工业总产值), by idf: what the sentence answering it must be about. The question's verbs and
     adverbs (要涨, 一共) are its own wording, not the report's, and so is a word no report uses
@@ -293,7 +293,7 @@ def item_nouns(searcher: HybridSearcher, u: Understanding, weights: dict[str, fl
     measure it asks in (人 in 「脱贫了多少人」). The nouns are read both in the item and in the whole
     question: the item joins words the question kept apart (修林道 of 「修了几公里林道」), the question
     may tag a noun as a verb (收入 of 「农民的收入每年」)."""
-    tokenizer, idf, titles = searcher.index.tokenizer, searcher.index.idf, naming_titles(searcher, u)
+    tokenizer, idf = searcher.index.tokenizer, searcher.index.idf
     parts = {}
     for noun in dict.fromkeys(tokenizer.nouns(u.item or u.query) + u.item_nouns):
         parts.update({t: idf[t] for t in tokenizer.smallest_parts(noun) if t in idf and t not in titles and t != u.measure.unit})
@@ -443,7 +443,7 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     weights, titles = term_weights(searcher, u.item or u.query), naming_titles(searcher, u)
     weights = {t: w for t, w in weights.items() if t not in titles} or weights
     top = passages[:TOP_PASSAGES]
-    nouns = item_nouns(searcher, u, weights)
+    nouns = item_nouns(searcher, u, weights, titles)
     measure = replace(u.measure, counted=frozenset(nouns))
     pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, measure)
     core = distinctive(searcher, weights, u.item or u.query)

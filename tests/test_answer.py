@@ -240,9 +240,9 @@ def test_meaning_alone_chooses_among_all_sentences_where_none_holds_the_question
 
 def test_the_measure_asked_in_is_no_noun_of_the_item():
     """「脱贫了多少人」: 人 says what to count, not what the answering clause is about."""
-    index = SimpleNamespace(tokenizer=Tokenizer(), idf={"脱贫": 4.6, "人": 2.1, "就业": 3.0}, catalog=SimpleNamespace(reports={}))
+    index = SimpleNamespace(tokenizer=Tokenizer(), idf={"脱贫": 4.6, "人": 2.1, "就业": 3.0})
     u = Understanding("十九大以来脱贫了多少人", item="脱贫人", measure=asked_measure("脱贫了多少人"))
-    assert "脱贫" in item_nouns(SimpleNamespace(index=index), u, {"脱贫": 4.6, "人": 2.1})
+    assert "脱贫" in item_nouns(SimpleNamespace(index=index), u, {"脱贫": 4.6, "人": 2.1}, "")
 
 
 def test_refuses_figures_the_report_lost_and_places_it_lacks(searcher):
