@@ -159,10 +159,11 @@ def held_elsewhere(searcher: HybridSearcher, core: dict[str, float], item: str, 
 
 
 def statements(text: str) -> list[str]:
-    """Sentences that can answer: an interviewer's question or a bare speaker label cannot."""
+    """Sentences that can answer: an interviewer's question or a bare speaker label cannot. A
+    garbled character read as 「？」 ends a sentence early; the rest starts with no comma (「…秸猩？，全年…」)."""
     out = []
     for sentence in SENTENCES.findall(text):
-        sentence = SPEAKER.sub("", sentence.strip()).strip()
+        sentence = SPEAKER.sub("", sentence.strip()).strip().lstrip("，、：,:")
         if len(sentence) >= 6 and not sentence.endswith(("？", "?")) and not sentence.startswith(("问：", "主持人")):
             out.append(sentence)
     return out

@@ -215,6 +215,10 @@ def test_a_semicolon_inside_a_quotation_ends_no_sentence():
     assert statements(text) == ["对于世界大战，有两条，“第一条，反对；第二条，不怕。”", "全党要牢记这一教导。", "坚持“两个确立”；", "做到“两个维护”。"]
 
 
+def test_a_sentence_cut_short_by_a_garbled_question_mark_starts_with_no_comma():
+    assert statements("持续开展精准专题招商、延链补链秸猩？，全年力实到外资3000万美元。")[-1] == "全年力实到外资3000万美元。"
+
+
 def test_a_sentence_speaks_of_the_years_it_names_or_its_paragraph_or_section_does():
     chunk = Chunk("1", "r.txt", ("2021年政府工作报告", "二、主要目标"),
                   "到2026年，规上工业总产值10.5亿元；农业增加值7.1亿元。在此基础上，农民人均收入达到5万元。\n全年完成工业投资6700余万元。",
