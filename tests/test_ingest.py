@@ -74,6 +74,17 @@ def test_a_dateline_in_chinese_numerals_gives_the_year_a_date_in_a_sentence_does
     assert prepare_document(read_bytes("cpc10.txt", told.encode()), None).meta.year == "", "history, not the report's date"
 
 
+def test_a_file_name_gives_the_year_the_text_does_not_but_a_hash_in_it_does_not():
+    """A series saved one file a year (2019年政府工作报告.txt) may open with a bare 「政府工作报告」 and
+    no dateline; the year the opening reviews is not the report's."""
+    bare = "政府工作报告\n各位代表：\n一、2018年工作回顾\n过去一年，全县上下…"
+    assert prepare_document(read_bytes("2019年政府工作报告.txt", bare.encode()), None).meta.year == "2019"
+    assert prepare_document(read_bytes("report_2019.txt", bare.encode()), None).meta.year == "2019"
+    assert prepare_document(read_bytes("001_2bd2019c6d8315c75.txt", bare.encode()), None).meta.year == "2018"
+    titled = "德清县2015年政府工作报告\n各位代表："
+    assert prepare_document(read_bytes("2019.txt", titled.encode()), None).meta.year == "2015", "the title outranks the name"
+
+
 def test_the_title_or_dateline_gives_the_year_and_the_issuers_places():
     """Reports of one county over many years, with no metadata.csv: the year is the title's or the
     dateline's, not the year the opening reviews; a town's name may hold 市 (新市镇)."""

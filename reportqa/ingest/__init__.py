@@ -27,7 +27,7 @@ class Document:
 
 def prepare_document(raw: RawDocument, sidecar: DocMeta | None) -> Document:
     cleaned = clean_text(raw.text)
-    meta = sidecar or extract_meta(cleaned.text, cleaned.fields)
+    meta = sidecar or extract_meta(cleaned.text, cleaned.fields, raw.source)
     return Document(
         source=raw.source,
         original=raw.text,

@@ -230,6 +230,7 @@ COUNTY = re.compile(rf"(?:市|^|[，。、\s在于])([^\W\d_{NOT_IN_NAME}市]{{2
 CITY = re.compile(rf"(?:省|^|[，。、\s年在于])([^\W\d_{NOT_IN_NAME}市]{{2}}市)" + PLACE_AFTER, re.M)
 DATE = re.compile(r"(20\d{2}|19\d{2})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})")
 YEAR = re.compile(r"((?:19|20)\d{2})年")
+NAMED_YEAR = re.compile(r"(?<![0-9A-Za-z])((?:19|20)\d{2})(?![0-9A-Za-z])")  # 「2019年政府工作报告.txt」「report_2019.txt」, not a hash's digits
 DATELINE = re.compile(r"^\s*(?:——|[（(])?\s*((?:19|20)\d{2})年", re.M)  # 「——二〇〇五年二月十六日在…」 on a line of its own
 TOWN_NOT_NAMES = frozenset({"各乡镇", "全镇", "本镇", "乡镇", "城镇", "小城镇", "特色小镇", "街道"})
 HEAD = 300  # the title and opening lines, where a document says who issues it
@@ -261,16 +262,22 @@ def _doc_type(text: str) -> str:
     return "其他"
 
 
-def extract_meta(text: str, page_fields: dict[str, str]) -> DocMeta:
-    """Best-effort metadata from cleaned text and the page's 索引号 table."""
+def extract_meta(text: str, page_fields: dict[str, str], file_name: str = "") -> DocMeta:
+    """Best-effort metadata from cleaned text, the page's 索引号 table and the file's name."""
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     publisher = page_fields.get("发布单位", "")
     town = publisher if re.search(r"(镇|乡|街道)$", publisher) else _issuing_town(text)
     date_source = page_fields.get("发文日期") or page_fields.get("成文日期") or text[:500]
     date_match = DATE.search(date_source)
     date = f"{date_match.group(1)}-{int(date_match.group(2)):02d}-{int(date_match.group(3)):02d}" if date_match else ""
-    # the title's year, else the dateline's; a year the opening speaks of may be the one reviewed (「一、2018年工作回顾」)
-    year_match = YEAR.search(first_line.translate(CN_DIGITS)) or DATELINE.search(text[:HEAD].translate(CN_DIGITS)) or YEAR.search(text[:HEAD])
+    # the title's year, else the dateline's, else the file name's (a series saved as 2019.txt, 2020.txt); a year
+    # the opening speaks of may be the one reviewed (「一、2018年工作回顾」)
+    year_match = (
+        YEAR.search(first_line.translate(CN_DIGITS))
+        or DATELINE.search(text[:HEAD].translate(CN_DIGITS))
+        or NAMED_YEAR.search(file_name)
+        or YEAR.search(text[:HEAD])
+    )
     doc_type = _doc_type(text)
     return DocMeta(
         title=first_line if len(first_line) <= 40 else f"{town}{doc_type}" if town else f"{first_line[:40]}…",
