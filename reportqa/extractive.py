@@ -13,7 +13,7 @@ question's distinctive terms, the answer is 「资料中未提及」.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from itertools import pairwise, takewhile
 from statistics import NormalDist, fmean, pstdev
@@ -262,13 +262,14 @@ def item_span(clauses: list[str], core: dict[str, float], weights: dict[str, flo
     return next(iter(item_spans(clauses, core, weights)), range(0))
 
 
-def item_spans(clauses: list[str], core: dict[str, float], weights: dict[str, float]) -> list[range]:
-    """Each run of clauses about the item: one from every clause holding the most of its nouns,
-    through the clauses after it that share a word with the question. A long sentence may name the
-    item twice (「…省级企业研究院等在科创…，省级企业研究院新增1家」), its figure with the second."""
+def item_spans(clauses: list[str], core: dict[str, float], weights: dict[str, float], floor: float = MIN_DISTINCTIVE) -> list[range]:
+    """Each run of clauses about the item: one from every clause holding the most of its nouns (at
+    least floor of them), through the clauses after it that share a word with the question. A long
+    sentence may name the item twice (「…省级企业研究院等在科创…，省级企业研究院新增1家」), its figure
+    with the second."""
     fits = [coverage(core, c) for c in clauses]
     top = max(fits, default=0.0)
-    if top < MIN_DISTINCTIVE:
+    if not top or top < floor:
         return []
     spans = []
     for best in (i for i, fit in enumerate(fits) if fit == top):
@@ -462,8 +463,9 @@ def figure_draft(reading: Reading) -> str:
     """The best sentence stating the item with its figure, in the measure asked (人 for 多少名) if one
     does, else in another (the report may count in 个 what the question counts in 所); a rate never
     answers a level. Where the best sentence about the item has its figure stripped (「产值万元」,
-    lost in conversion), say the source gives no value. A question in other words than the
-    report's (「没人照看的孩子发了多少钱」 for 困境儿童) has no clause about its nouns; there the
+    lost in conversion), say the source gives no value. The best sentence by words and meaning
+    may state it where no clause holds most of the item's nouns (leading_figure). A question in
+    other words than the report's (「没人照看的孩子发了多少钱」 for 困境儿童) has no clause about its nouns; there the
     sentence closest in meaning answers if it stands out from the others and states a figure of the
     asked measure (元, or any level).
     A question asking one year's figure takes only sentences that speak of that year."""
@@ -483,21 +485,42 @@ def figure_draft(reading: Reading) -> str:
         stating = [c for c in pool if _states_figure(c.text, reading.nouns, reading.weights, any_measure)]
         if stating:
             return cited(stating[0].text, stating[0].n)
+    if leader := leading_figure(reading):
+        return cited(leader.text, leader.n)
     closest = max(pool[:SEMANTIC_CANDIDATES], key=lambda c: c.meaning)
     if stands_out(closest, pool[:SEMANTIC_CANDIDATES]) and not about_item(closest.text, reading.nouns, reading.weights) and has_figure(closest.text, reading.measure):
         return cited(closest.text, closest.n)
     return refuse(missing)
 
 
-def stands_out(closest: Candidate, among: list[Candidate]) -> bool:
-    """Is the sentence closest in meaning further ahead of the others than the best of as many
-    random draws would be (the expected maximum of n normal scores, by Blom's formula)? A
-    paraphrase of the question stands out; when nothing answers, the closest is one of a crowd."""
-    scores = [c.meaning for c in among]
+def leading_figure(reading: Reading) -> Candidate | None:
+    """The best sentence by the question's words and meaning, where it stands out from the others
+    by both, holds at least half the item's nouns and states a figure in the measure the question
+    names in the clauses that share the most of its words: 「开十七大的时候党成立多少年了」 is
+    answered by 「我们党已经成立八十六年」 although its nouns (时候, 党) share a clause elsewhere
+    in the sentence, 「帮多少人解决了就业」 by 「完成就业帮扶186人」 although 解决 is the asker's
+    word. Without a measure word (「是多少」) any level would do, and a neighbouring item's would
+    answer."""
+    leader = reading.pool[0]
+    if not (reading.measure.unit and reading.of_year(leader) and coverage(reading.nouns, leader.text) >= MIN_DISTINCTIVE):
+        return None
+    clauses = CLAUSE.split(leader.text)
+    spans = item_spans(clauses, reading.weights, reading.weights, floor=0.0)
+    if not any(has_figure(clauses[i], reading.measure) for span in spans for i in span):
+        return None
+    return leader if stands_out(leader, reading.pool[:SEMANTIC_CANDIDATES], lambda c: c.score) else None
+
+
+def stands_out(closest: Candidate, among: list[Candidate], value: Callable[[Candidate], float] = lambda c: c.meaning) -> bool:
+    """Is the sentence closest in meaning (or best by another value) further ahead of the others
+    than the best of as many random draws would be (the expected maximum of n normal scores, by
+    Blom's formula)? A paraphrase of the question stands out; when nothing answers, the closest is
+    one of a crowd."""
+    scores = [value(c) for c in among]
     if len(scores) < 3 or not (spread := pstdev(scores)):
         return False
     n = len(scores)
-    return (closest.meaning - fmean(scores)) / spread > NormalDist().inv_cdf((n - 0.375) / (n + 0.25))
+    return (value(closest) - fmean(scores)) / spread > NormalDist().inv_cdf((n - 0.375) / (n + 0.25))
 
 
 def stated_further(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -> tuple[Candidate, Passage] | None:

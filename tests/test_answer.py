@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, joined, support_text, verify
 from reportqa.cli import main
-from reportqa.extractive import Candidate, _states_figure, about_item, dated_statements, distinctive, item_nouns, lead_runs, mmr, sections_after, stands_out, statements, sub_headings, term_weights
-from reportqa.figures import asked_measure, has_figure
+from reportqa.extractive import Candidate, Reading, _states_figure, about_item, dated_statements, distinctive, item_nouns, lead_runs, leading_figure, mmr, sections_after, stands_out, statements, sub_headings, term_weights
+from reportqa.figures import Measure, asked_measure, has_figure
 from reportqa.ingest import Chunk
 from reportqa.lexicon import Tokenizer
 from reportqa.llm import LLMConfig
@@ -486,6 +486,25 @@ def test_the_closest_sentence_answers_only_when_it_stands_out_from_the_rest():
     crowd = [Candidate(str(i), 1, meaning=m) for i, m in enumerate([0.888, 0.887, 0.886, 0.885, 0.880, 0.879, 0.878, 0.877])]
     assert stands_out(ahead[0], ahead)
     assert not stands_out(crowd[0], crowd)
+
+
+def test_the_best_sentence_answers_a_figure_when_it_leads_and_its_clause_of_the_questions_words_states_one():
+    """「开十七大的时候党成立多少年了，在全国执政多少年了」: 时候 and 党 share the sentence's last clause,
+    which states nothing, so no clause about the item's nouns holds the figure; the sentence leads
+    the others by words and meaning, and its clauses holding the question's words do."""
+    weights = {"执政": 2.68, "党": 0.95, "成立": 3.39, "开": 4.65, "时候": 3.37, "全国": 1.23}
+    nouns = {"时候": 3.37, "党": 0.95, "全国": 1.23}
+    years = Measure(unit="年", rate_ok=True)
+    leader = Candidate("我们党已经成立八十六年，在全国执政五十八年，拥有七千多万党员，党的自身建设任务比过去任何时候都更为繁重。", 1, terms=0.71, meaning=0.915)
+    others = [Candidate(f"其他第{i}句。", 1, terms=t, meaning=m) for i, (t, m) in enumerate([(0.51, 0.873), (0.51, 0.859), (0.42, 0.863), (0.42, 0.862), (0.34, 0.870), (0.34, 0.861), (0.34, 0.859)])]
+    reading = Reading(weights, nouns, years, [], [leader, *others], 1.0, 0.0, [])
+    assert not _states_figure(leader.text, nouns, weights, years)
+    assert leading_figure(reading) is leader
+    crowd = [replace(c, terms=score - c.meaning) for c, score in zip(others, [1.62, 1.60, 1.58, 1.56, 1.54, 1.52, 1.50])]
+    assert leading_figure(replace(reading, pool=[leader, *crowd])) is None, "one of a crowd"
+    assert leading_figure(replace(reading, measure=Measure())) is None, "no measure word: a neighbouring level would do"
+    other_item = replace(leader, text="全年财政总收入4.04亿元，其中一般公共预算收入1.46亿元，党在全国执政的时候成立的机构保持同步。")
+    assert leading_figure(replace(reading, pool=[other_item, *others])) is None, "the clause of the question's words states no figure"
 
 
 def test_a_compound_question_refused_whole_is_answered_a_part_at_a_time(searcher):
