@@ -100,6 +100,15 @@ def test_the_title_or_dateline_gives_the_year_and_the_issuers_places():
         assert prepare_document(read_bytes("e.txt", f"{title}\n各位代表：\n一、上年工作回顾".encode()), None).meta.year == year
 
 
+def test_a_numbered_heading_running_on_into_its_paragraph_keeps_the_paragraph():
+    text = "三、重点工作\n（一）推进乡村振兴。建设高标准农田1200亩。\n（二）加强生态保护。"
+    sections = {section.title: section for _, section in parse_sections(text).walk()}
+    assert set(sections) >= {"（一）推进乡村振兴。", "（二）加强生态保护。"}
+    start, end = sections["（一）推进乡村振兴。"].body[0]
+    assert text[start:end] == "（一）推进乡村振兴。建设高标准农田1200亩。"
+    assert not sections["（二）加强生态保护。"].body, "a heading alone on its line has no text of its own"
+
+
 def test_report_sections(documents):
     root = documents["002"].sections
     titles = {section.title for _, section in root.walk()}

@@ -59,6 +59,11 @@ def _short_title(text: str, limit: int = 40, stops: str = "。？！") -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _runs_in(heading: str) -> bool:
+    """Does a numbered heading line go on past its first sentence, its paragraph run in after it?"""
+    return any(ch in SENTENCE_END for ch in heading[:-1])
+
+
 def _heading_rank(line: str, after_preamble: bool) -> int | None:
     if len(line) <= MAX_HEADING_CHARS:
         for rank, pattern in HEADING_KINDS:
@@ -124,7 +129,10 @@ def parse_sections(text: str, title: str = "") -> Section:
             continue
         while stack[-1].rank >= rank:
             stack.pop()
-        section = Section(stripped, rank, start, end)
+        if _runs_in(stripped):  # 「（一）推进乡村振兴。建设高标准农田1200亩…」: the heading is its first sentence, the line its text
+            section = Section(_short_title(stripped), rank, start, end, [(start, end)])
+        else:
+            section = Section(stripped, rank, start, end)
         stack[-1].children.append(section)
         stack.append(section)
     _close_spans(root)
