@@ -385,9 +385,10 @@ def which_draft(found: WhichAnswer, passages: list[Passage]) -> str:
 
     unit = ("个镇街" if all(d.report.town for d in found.documents) else "个地方") if found.over_towns else "份材料"
     count = len({d.report.issuer for d in found.documents}) if found.over_towns else len(found.documents)
-    lines = [f"资料中共有 {count} {unit}提到「{found.term}」" + (f"：{names(verbatim)}。" if verbatim else "。")]
-    if reworded:
-        lines.append(("说法相近的有：" if verbatim else "没有原话，说法相近的有：") + names(reworded) + "。")
+    if verbatim:
+        lines = [f"资料中共有 {count} {unit}提到「{found.term}」：{names(verbatim)}。"] + ([f"说法相近的有：{names(reworded)}。"] if reworded else [])
+    else:  # none says it in so many words: they are not said to mention it
+        lines = [f"资料中没有「{found.term}」的原话；说法相近的有 {count} {unit}：{names(reworded)}。"]
     for document in found.documents:
         first = document.passages[0]
         quote = next((s for s in statements(first.chunk.text) if document.wording in s), first.chunk.text[:80])

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from reportqa.answer import NOT_FOUND, Answerer, attribute, joined, support_text, verify
 from reportqa.cli import main
-from reportqa.extractive import Candidate, Reading, _states_figure, about_item, dated_statements, distinctive, item_nouns, lead_runs, leading_figure, mmr, sections_after, stands_out, statements, sub_headings, term_weights
+from reportqa.extractive import Candidate, Reading, _states_figure, about_item, dated_statements, distinctive, item_nouns, lead_runs, leading_figure, mmr, sections_after, stands_out, statements, sub_headings, term_weights, which_draft
 from reportqa.figures import Measure, asked_measure, has_figure
 from reportqa.ingest import Chunk
 from reportqa.lexicon import Tokenizer
@@ -541,3 +541,41 @@ def test_parts_answered_by_the_same_sentence_say_it_once(searcher):
     part = Answerer(searcher).ask("凤桥去年刑事警情有多少起")
     both = joined([part, part], "凤桥去年刑事警情有多少起，比上一年降了多少")
     assert both.text == part.text and len(both.citations) == len(part.citations)
+
+
+def test_a_yearly_series_without_metadata_is_answered_by_year_and_lists_every_year(tmp_path):
+    """One county's reports saved as 2019年政府工作报告.txt …, titled only 「政府工作报告」, no dateline,
+    no metadata.csv; each reviews the year before. A numbered heading may run on into its paragraph
+    on one line (「（一）推进乡村振兴。建设高标准农田…」): that text is searched like any other."""
+    from reportqa.config import Settings
+    from reportqa.retrieve import open_searcher
+    from reportqa.store import build_index
+
+    (tmp_path / "corpus").mkdir()
+    for year, output, fields in ((2019, "119.5", 1190), (2020, "120.5", 1200), (2021, "121.5", 1210)):
+        report = [
+            "政府工作报告", "各位代表：", "现在，我代表县人民政府，向大会报告工作，请予审议。",
+            f"一、{year - 1}年工作回顾", f"过去一年，全县实现地区生产总值{output}亿元，完成固定资产投资{year - 1860}亿元。",
+            "二、重点工作", f"（一）推进乡村振兴。建设高标准农田{fields}亩，培育家庭农场{year - 2000}家。",
+        ]
+        (tmp_path / "corpus" / f"{year}年政府工作报告.txt").write_text("\n".join(report), encoding="utf-8")
+    settings = Settings(home=tmp_path)
+    build_index(settings, show_progress=False)
+    searcher = open_searcher(settings, show_progress=False)
+    assert sorted(r.year for r in searcher.index.catalog.reports.values()) == [2019, 2020, 2021]
+    which = Answerer(searcher).ask("哪几年的报告提到高标准农田")
+    assert which.text.startswith("资料中共有 3 份材料提到「高标准农田」") and all(f"{n}亩" in which.text for n in (1190, 1200, 1210))
+    assert "1200亩" in Answerer(searcher).ask("2020年的报告说要建设多少亩高标准农田").text
+    assert "120.5亿元" in Answerer(searcher).ask("2019年全县地区生产总值是多少").text, "2019's figure is in the 2020 report"
+
+
+def test_a_term_only_reworded_is_not_said_to_be_mentioned():
+    from reportqa.catalog import Report
+    from reportqa.retrieve import Passage
+    from reportqa.which import DocumentMention, WhichAnswer
+
+    chunk = Chunk(id="a", source="a.txt", text="全面推进农村生活垃圾分类。", section_path=("政府工作报告",), start=0, end=13, orig_start=0, orig_end=13, meta={})
+    report = Report(source="a.txt", title="政府工作报告", town="", county="某县", city="", province="", doc_type="政府工作报告", year=2020, date="")
+    found = WhichAnswer("垃圾分类处理", [DocumentMention(report, [Passage(chunk, 1.0, 0.9, 3.0)], wording="农村生活垃圾分类")])
+    text = which_draft(found, found.evidence())
+    assert text.startswith("资料中没有「垃圾分类处理」的原话；说法相近的有 1 份材料：") and "提到" not in text
