@@ -63,7 +63,7 @@ class Reading:
     weights: dict[str, float]  # the item's terms by idf
     nouns: dict[str, float]  # the item's nouns by idf: what an answering clause is about
     measure: Measure  # what a figure answer must be counted in (人, 元, %)
-    top: list[Passage]
+    top: list[Passage]  # the best passages within the scope the question and the user set: sentences come from these
     pool: list[Candidate]  # best first
     held: float  # share of the distinctive weight the best of the top 5 passages holds
     elsewhere: float  # share of it in nouns other documents hold but none in the question's scope
@@ -445,13 +445,14 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     u, passages = evidence.understanding, evidence.passages
     weights, titles = term_weights(searcher, u.item or u.query), naming_titles(searcher, u)
     weights = {t: w for t, w in weights.items() if t not in titles} or weights
-    top = passages[:TOP_PASSAGES]
+    named = searcher.index.catalog.in_scope(evidence.scope) if evidence.scope else []
+    sources = {r.source for r in named}
+    top = [p for p in passages if not sources or p.chunk.source in sources][:TOP_PASSAGES]  # not those filling up a small scope
     nouns = item_nouns(searcher, u, weights, titles)
     measure = replace(u.measure, counted=frozenset(nouns))
     pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, measure)
     core = distinctive(searcher, weights, u.item or u.query)
-    held = max((coverage(core, p.chunk.embedding_text()) for p in passages[:5]), default=0.0)
-    named = searcher.index.catalog.in_scope(evidence.scope) if evidence.scope else []
+    held = max((coverage(core, p.chunk.embedding_text()) for p in top[:5]), default=0.0)
     absent = held_elsewhere(searcher, core, u.item or u.query, [r.source for r in named])
     phrases = [word for word in absent if word not in core]  # 生态文明 weighs as 生态 and 文明
     elsewhere = sum(w for t, w in core.items() if t in absent or any(t in p for p in phrases)) / sum(core.values()) if core else 0.0
@@ -581,9 +582,9 @@ def list_draft(searcher: HybridSearcher, evidence: Evidence, reading: Reading) -
     the enumerated points around the best sentence (「分为三派：1.…2.…」), else the most relevant
     distinct sentences."""
     passages, pool, count = list(evidence.passages), reading.pool, evidence.understanding.count
-    points = section_points(searcher, passages[:TOP_SECTIONS], reading.nouns)
+    points = section_points(searcher, reading.top[:TOP_SECTIONS], reading.nouns)
     if count >= 2 and len(points) != count:
-        points = counted_run(searcher.index, passages[:TOP_SECTIONS], count) or points
+        points = counted_run(searcher.index, reading.top[:TOP_SECTIONS], count) or points
     if len(points) < 2 and announces_list(pool[0].text):
         points = enumerated(passages[pool[0].n - 1].chunk)
     if len(points) < 2 and ANNOUNCES.search(pool[0].text):
