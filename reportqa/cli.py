@@ -9,6 +9,7 @@ from pathlib import Path
 
 from reportqa.config import Settings
 from reportqa.ingest import LoadError, chunk_document, prepare_document
+from reportqa.ingest.chunk import PATH_SEPARATOR
 from reportqa.ingest.load import read_file
 from reportqa.ingest.meta import load_sidecar
 
@@ -97,9 +98,15 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps([p.as_json() for p in passages], ensure_ascii=False, indent=1))
         return 0
     for p in passages:
-        print(f"[{p.rank}] {p.chunk.meta.get('town', '')} · {p.chunk.meta.get('year', '')} · {p.chunk.section}  ({p.score:.2f})")
+        print(f"[{p.rank}] {_where(p)}  ({p.score:.2f})")
         print(f"    {p.chunk.text[:120]}…  — {p.chunk.source}")
     return 0
+
+
+def _where(passage) -> str:
+    """「凤桥镇 · 2023年 · 政府工作报告 › 一、…」: the report as users know it (a report without a town by
+    its title), then the section under its title."""
+    return PATH_SEPARATOR.join([passage.source_label(), *passage.chunk.section_path[1:]])
 
 
 def _print_answer(answer) -> None:
@@ -109,8 +116,7 @@ def _print_answer(answer) -> None:
     shown = answer.related if answer.refused else [c.passage for c in answer.citations]
     print("\n可能相关：" if answer.refused else "\n出处：")
     for n, passage in enumerate(shown, 1):
-        meta = passage.chunk.meta
-        print(f"[{n}] {meta.get('town', '')} · {meta.get('year', '')} · {passage.chunk.section} — {passage.chunk.source}")
+        print(f"[{n}] {_where(passage)} — {passage.chunk.source}")
         print(f"    {passage.chunk.text[:150]}")
 
 
