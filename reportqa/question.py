@@ -288,21 +288,23 @@ def _place_document(question: str, u: Understanding) -> bool:
     return bool(places and u.doc_types and re.search(rf"(?:{places})(?:\d{{4}}年|[今去前]年)?的?(?:{_kinds(u)})", question))
 
 
-def _report_years(question: str, u: Understanding, reference: int | None) -> list[int]:
+def _report_years(question: str, u: Understanding, reference: int | None) -> tuple[list[int], list[str]]:
     """「2019年的党代会报告」「去年的政府工作报告」「2022年报告里说过去十年…」「1923年陈独秀报告」: a year
     written just before the kind of document, or before 报告 / 材料 / 文件 (a speaker's or issuer's
     name of a few characters may stand between), names the report's own year (a
-    filter), not a year the report speaks of. A report named otherwise (十九大, 「2012年党代会的
-    上一届」) has its year already."""
+    filter), not a year the report speaks of; with the words naming them. A report named otherwise
+    (十九大, 「2012年党代会的上一届」) has its year already."""
     if u.reports or not u.year_words:
-        return []
+        return [], []
     kinds = "|".join(filter(None, [_kinds(u), "报告|材料|文件"]))
     words = "|".join(re.escape(word) for word in u.year_words)
     years: set[int] = set()
+    naming = []
     for word in u.year_words:  # 「1987年和2017年的党代会报告」 names two
         if re.search(rf"{re.escape(word)}年?(?:[和与及或、](?:{words})年?)*的?[\u4e00-\u9fff]{{0,4}}?(?:{kinds})", question):
             years |= years_in(word if word.endswith("年") else word + "年", reference)
-    return sorted(years) if 0 < len(years) <= len(u.year_words) else []
+            naming.append(word)
+    return (sorted(years), naming) if 0 < len(years) <= len(u.year_words) else ([], [])
 
 
 def _neighbours(u: Understanding, rest: str, catalog: Catalog, scope: list[Report]) -> str:
@@ -412,12 +414,15 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
     for word in u.year_words:
         if not ABSOLUTE.match(word + "年") and len(u.years) == 1:  # 2023 and 二〇二三 stand as written
             u.query = u.query.replace(word, f"{u.years[0]}年")
-    u.report_years = _report_years(question, u, reference)
+    u.report_years, naming = _report_years(question, u, reference)
     if not (u.reports or u.report_years or u.missing_reports) and LATEST.search(question) and reference:
         u.report_years, u.years = [reference], u.years or [reference]
         rest, _ = _blank(LATEST, rest)
     if len(u.report_years) == 1 and u.report_years[0] != reference:  # 「1997年报告里说过去五年」: 1992–1996
-        u.years = sorted(years_in(dated, u.report_years[0]))
+        for word in naming:  # 「去年的报告」 is last year's report; its 去年 is not the year before that
+            if not ABSOLUTE.match(f"{word}年"):
+                dated = dated.replace(word, "", 1)
+        u.years = sorted(years_in(dated, u.report_years[0]) or u.report_years)
     named = catalog.in_scope(u.filters())  # what the question's own names leave
     if (u.report_years or _place_document(question, u)) and not u.missing_reports and not named:
         # 「余新镇的政府工作报告」 where 余新镇 has only an interview: the document named is not there

@@ -231,6 +231,9 @@ def test_a_year_before_the_kind_of_document_is_the_reports_own_year():
     assert named_alone.report_years == [1997], "报告 alone names a document too"
     assert named_alone.years == list(range(1992, 1998)), "its 过去五年 are the report's, not the newest report's"
     assert ask("2019年的报告里说了什么").missing_reports == ["2019年的材料"]
+    last = ask("凤桥镇去年的政府工作报告定的目标是什么")
+    assert last.report_years == [2022] and last.years == [2022], "去年 names the report: it is not also the year before it"
+    assert ask("凤桥镇去年的政府工作报告里说过去一年完成了什么").years == [2021]
     both = ask("1997年和2002年的党代会报告对依法治国的提法有啥变化")
     assert both.report_years == [1997, 2002] and both.kind == "compare"
 
