@@ -301,6 +301,9 @@ def _report_years(question: str, u: Understanding, reference: int | None) -> tup
     years: set[int] = set()
     naming = []
     for word in u.year_words:  # 「1987年和2017年的党代会报告」 names two
+        since = re.search(rf"{re.escape(word)}年?(?:以来|至今)的?[\u4e00-\u9fff]{{0,4}}?(?:{kinds})", question)
+        if since and reference:  # 「1997年以来的党代会报告」: every report from that year on
+            return sorted(years_in(since.group(0), reference)), [word]
         if re.search(rf"{re.escape(word)}年?(?:[和与及或、](?:{words})年?)*的?[\u4e00-\u9fff]{{0,4}}?(?:{kinds})", question):
             years |= years_in(word if word.endswith("年") else word + "年", reference)
             naming.append(word)
