@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from itertools import accumulate
 
 from reportqa.catalog import ORDINAL, PLACE_FIELDS, Catalog, Report, ordinals
-from reportqa.figures import ASKS_DATE, ASKS_WHEN, COUNTING_JI, MEASURE_WORDS, Measure, amounts, asked_measure, unit_of
+from reportqa.figures import ASKS_DATE, ASKS_WHEN, COUNTING_JI, MEASURE_WORDS, Measure, amounts, asked_measure, chinese_number, unit_of
 from reportqa.ingest.clean import simplified
 from reportqa.ingest.meta import DOC_TYPES
 from reportqa.lexicon import Tokenizer, nouns_of
@@ -30,6 +30,7 @@ WHICH = re.compile(rf"(?:哪|有没有|是否有|有无|什么|(?<!哪)几(?=[�
 MENTION = re.compile(r"提到|提及|提过|讲到|讲过|说到|说过|谈到|涉及|出现|写到|写进|有提")
 # 「最近一次党代会报告」「上一次的报告」「最新的报告」 with no report named: the newest one in scope.
 LATEST = re.compile(r"(?:最近|最新|上)一(?:次|份|届)|最新的?|最近的")
+RECENT = re.compile(r"(?:最近|近)([两二三四五六七八九十])(?:次|份|届)")  # 「最近两次党代会报告」: the newest two
 # 「十九大的下一届」「2012年党代会的上一届报告」: the report next to the one named, in its series.
 NEIGHBOUR = re.compile(r"(?:之后|以后|之前|以前)?的?(下|上|前|后)一(?:届|次|份)")
 PERSON = re.compile(r"谁|名字|姓名")  # 「服务站叫什么」 asks a thing's name, 「书记叫什么名字」 a person's
@@ -418,7 +419,11 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
         if not ABSOLUTE.match(word + "年") and len(u.years) == 1:  # 2023 and 二〇二三 stand as written
             u.query = u.query.replace(word, f"{u.years[0]}年")
     u.report_years, naming = _report_years(question, u, reference)
-    if not (u.reports or u.report_years or u.missing_reports) and LATEST.search(question) and reference:
+    if not (u.reports or u.report_years or u.missing_reports) and (recent := RECENT.search(question)):
+        u.report_years = sorted({r.year for r in scope if r.year})[-int(chinese_number(recent.group(1))):]
+        u.years = u.years or list(u.report_years)
+        rest, _ = _blank(RECENT, rest)
+    elif not (u.reports or u.report_years or u.missing_reports) and LATEST.search(question) and reference:
         u.report_years, u.years = [reference], u.years or [reference]
         rest, _ = _blank(LATEST, rest)
     if len(u.report_years) == 1 and u.report_years[0] != reference:  # 「1997年报告里说过去五年」: 1992–1996

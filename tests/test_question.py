@@ -234,6 +234,8 @@ def test_a_year_before_the_kind_of_document_is_the_reports_own_year():
     last = ask("凤桥镇去年的政府工作报告定的目标是什么")
     assert last.report_years == [2022] and last.years == [2022], "去年 names the report: it is not also the year before it"
     assert ask("凤桥镇去年的政府工作报告里说过去一年完成了什么").years == [2021]
+    recent = ask("最近两次党代会报告都提到了什么新目标")
+    assert recent.report_years == [1997, 2002] and recent.filters()["year"] == ["1997", "2002"], "the newest two of the kind"
     since = ask("1997年以来的党代会报告里，哪几次提到依法治国")
     assert since.report_years == list(range(1997, 2003)) and since.kind == "which", "every report from 1997 on, not the 1997 one"
     both = ask("1997年和2002年的党代会报告对依法治国的提法有啥变化")
