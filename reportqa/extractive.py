@@ -445,15 +445,14 @@ def read(searcher: HybridSearcher, evidence: Evidence) -> Reading:
     u, passages = evidence.understanding, evidence.passages
     weights, titles = term_weights(searcher, u.item or u.query), naming_titles(searcher, u)
     weights = {t: w for t, w in weights.items() if t not in titles} or weights
-    named = searcher.index.catalog.in_scope(evidence.scope) if evidence.scope else []
-    sources = {r.source for r in named}
+    sources = [r.source for r in searcher.index.catalog.in_scope(evidence.scope)] if evidence.scope else []
     top = [p for p in passages if not sources or p.chunk.source in sources][:TOP_PASSAGES]  # not those filling up a small scope
     nouns = item_nouns(searcher, u, weights, titles)
     measure = replace(u.measure, counted=frozenset(nouns))
     pool = candidates(searcher, passages, top, weights, nouns, evidence.vector, measure)
     core = distinctive(searcher, weights, u.item or u.query)
     held = max((coverage(core, p.chunk.embedding_text()) for p in top[:5]), default=0.0)
-    absent = held_elsewhere(searcher, core, u.item or u.query, [r.source for r in named])
+    absent = held_elsewhere(searcher, core, u.item or u.query, sources)
     phrases = [word for word in absent if word not in core]  # 生态文明 weighs as 生态 and 文明
     elsewhere = sum(w for t, w in core.items() if t in absent or any(t in p for p in phrases)) / sum(core.values()) if core else 0.0
     years = set(u.years) - set(u.report_years)

@@ -419,13 +419,14 @@ def understand(question: str, catalog: Catalog, tokenizer: Tokenizer, known_word
         if not ABSOLUTE.match(word + "年") and len(u.years) == 1:  # 2023 and 二〇二三 stand as written
             u.query = u.query.replace(word, f"{u.years[0]}年")
     u.report_years, naming = _report_years(question, u, reference)
-    if not (u.reports or u.report_years or u.missing_reports) and (recent := RECENT.search(question)):
-        u.report_years = sorted({r.year for r in scope if r.year})[-int(chinese_number(recent.group(1))):]
-        u.years = u.years or list(u.report_years)
-        rest, _ = _blank(RECENT, rest)
-    elif not (u.reports or u.report_years or u.missing_reports) and LATEST.search(question) and reference:
-        u.report_years, u.years = [reference], u.years or [reference]
-        rest, _ = _blank(LATEST, rest)
+    if not (u.reports or u.report_years or u.missing_reports):
+        if recent := RECENT.search(question):
+            u.report_years = sorted({r.year for r in scope if r.year})[-int(chinese_number(recent.group(1))):]
+            u.years = u.years or list(u.report_years)
+            rest, _ = _blank(RECENT, rest)
+        elif LATEST.search(question) and reference:
+            u.report_years, u.years = [reference], u.years or [reference]
+            rest, _ = _blank(LATEST, rest)
     if len(u.report_years) == 1 and u.report_years[0] != reference:  # 「1997年报告里说过去五年」: 1992–1996
         for word in naming:  # 「去年的报告」 is last year's report; its 去年 is not the year before that
             if not ABSOLUTE.match(f"{word}年"):
